@@ -1,0 +1,2 @@
+/** @hivedb/monitor — under construction. */
+export const VERSION = '0.1.0';

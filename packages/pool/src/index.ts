@@ -1,0 +1,2 @@
+/** @hivedb/pool — under construction. */
+export const VERSION = '0.1.0';

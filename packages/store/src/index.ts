@@ -1,0 +1,2 @@
+/** @hivedb/store — under construction. */
+export const VERSION = '0.1.0';

@@ -1,0 +1,2 @@
+/** @hivedb/testkit — under construction. */
+export const VERSION = '0.1.0';

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The one entry point behind the README's commands (`npm start`, `npm test`) and the root scripts.
+# It needs only Node.js 20 and npm: pnpm is installed into ./.tools at the exact version that
+# package.json's `packageManager` names, dependencies are installed only when the lockfile or a
+# manifest changed, and turbo skips every task whose inputs did not change.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export TURBO_TELEMETRY_DISABLED=1
+export DO_NOT_TRACK=1
+# pnpm does not pass npm's nodedir on to node-gyp; without it, better-sqlite3's build tries to
+# download Node's headers. Point it at the system headers only where they exist.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
+log() { printf '[hivedb] %s\n' "$*" >&2; }
+
+ensure_pnpm() {
+  local want have tools="$ROOT/.tools"
+  want="$(node -p "require('./package.json').packageManager.split('@')[1]")"
+  have=""
+  if [ -x "$tools/node_modules/.bin/pnpm" ]; then
+    have="$("$tools/node_modules/.bin/pnpm" --version 2>/dev/null || true)"
+  fi
+  if [ "$have" != "$want" ]; then
+    log "installing pnpm@$want into .tools/"
+    mkdir -p "$tools"
+    [ -f "$tools/package.json" ] || echo '{"private":true}' > "$tools/package.json"
+    npm install --prefix "$tools" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "pnpm@$want" >&2
+  fi
+  export PATH="$tools/node_modules/.bin:$ROOT/node_modules/.bin:$PATH"
+}
+
+# A stamp of every manifest and the lockfile: when it matches, the install is current.
+install_stamp() {
+  { cat pnpm-lock.yaml pnpm-workspace.yaml package.json; cat packages/*/package.json bench/package.json 2>/dev/null; } \
+    | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(require('node:crypto').createHash('sha256').update(s).digest('hex')))"
+}
+
+ensure_deps() {
+  local stamp_file="$ROOT/node_modules/.hivedb-install-stamp" want
+  want="$(install_stamp)"
+  if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$want" ]; then
+    return 0
+  fi
+  log "installing dependencies (pnpm install --frozen-lockfile)"
+  pnpm install --frozen-lockfile --reporter=append-only >&2
+  install_stamp > "$stamp_file"
+}
+
+setup() {
+  ensure_pnpm
+  ensure_deps
+}
+
+cmd="${1:-test}"
+shift || true
+case "$cmd" in
+  setup)
+    setup
+    ;;
+  start)
+    setup
+    turbo run build --output-logs=errors-only >&2
+    node scripts/main.mjs "$@"
+    ;;
+  test)
+    setup
+    rm -f packages/*/test-results/vitest.json
+    status=0
+    turbo run build lint typecheck test lint:layers --output-logs=new-only "$@" || status=$?
+    node scripts/test-summary.mjs || true
+    exit "$status"
+    ;;
+  build|lint|typecheck)
+    setup
+    turbo run "$cmd" "$@"
+    ;;
+  bench)
+    setup
+    turbo run build --output-logs=errors-only >&2
+    pnpm --filter @hivedb/bench run bench "$@"
+    ;;
+  packaging)
+    setup
+    turbo run build --output-logs=errors-only >&2
+    node scripts/check-packaging.mjs "$@"
+    ;;
+  *)
+    log "unknown command: $cmd (setup | start | test | build | lint | typecheck | bench | packaging)"
+    exit 2
+    ;;
+esac
