@@ -1,0 +1,119 @@
+// Layering rules for the hivedb packages (see ARCHITECTURE.md, "Dependency rules").
+// Run with `npm run lint:layers` (turbo task `//#lint:layers`), i.e.
+// `depcruise packages --config .dependency-cruiser.cjs`.
+//
+// A hivedb package can show up in a cruise under two paths:
+//   - `packages/<name>/...` when the import resolved (pnpm's workspace symlink is followed to the
+//     real folder, or a relative path pointed there);
+//   - `@hivedb/<name>...` when it did not resolve, e.g. before `build` wrote `dist/`, or when the
+//     importer does not list the package as a dependency. The rules match both, so they hold
+//     whether or not the packages are built.
+
+/**
+ * What each package may import, by package name. Arrows only point down; a package that is not
+ * listed here (a new one, or the private bench) may be imported by none of them until it is added.
+ */
+const ALLOWED = {
+  pool: [],
+  schema: ['pool'],
+  store: ['schema', 'pool'],
+  monitor: ['pool', 'schema'],
+  testkit: ['pool', 'schema', 'store', 'monitor'],
+};
+
+// Any hivedb package, by path or by name (bench lives outside packages/ and is never a dependency).
+const ANY_HIVEDB = '^(?:packages/[^/]+|@hivedb/[^/]+|bench)(?:/|$)';
+
+const alt = (names) => names.join('|');
+
+/** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
+const layerRules = Object.entries(ALLOWED).map(([name, allowed]) => {
+  const mayReach = alt([name, ...allowed]);
+  return {
+    name: `layers-${name}`,
+    severity: 'error',
+    comment:
+      `@hivedb/${name} may import ${allowed.length ? allowed.map((a) => `@hivedb/${a}`).join(', ') : 'no other hivedb package'}` +
+      ' (arrows only point down: pool <- schema <- store, pool/schema <- monitor, all <- testkit).',
+    from: { path: `^packages/${name}/` },
+    to: {
+      path: ANY_HIVEDB,
+      pathNot: `^(?:packages/(?:${mayReach})|@hivedb/(?:${mayReach}))(?:/|$)`,
+    },
+  };
+});
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'layers-unknown-package',
+      severity: 'error',
+      comment:
+        'Every folder under packages/ needs an entry in ALLOWED in .dependency-cruiser.cjs, ' +
+        'so that its place in the layering is a decision, not an accident.',
+      from: { path: '^packages/([^/]+)/', pathNot: `^packages/(?:${alt(Object.keys(ALLOWED))})/` },
+      to: { path: ANY_HIVEDB, pathNot: '^packages/$1/' },
+    },
+    {
+      name: 'no-relative-cross-package',
+      severity: 'error',
+      comment:
+        "Across packages, import the package by name ('@hivedb/pool'), never by a path into " +
+        "its files ('../pool/src/...', '../../packages/...'): the path skips the package's " +
+        'exports map and breaks once the packages are installed from the registry.',
+      from: { path: '^packages/([^/]+)/' },
+      to: {
+        dependencyTypes: ['local'],
+        path: '^(?:packages/[^/]+|bench)/',
+        pathNot: '^packages/$1/',
+      },
+    },
+    {
+      name: 'no-deep-package-import',
+      severity: 'error',
+      comment:
+        "Across packages, import the package name only ('@hivedb/pool'), not a file inside it " +
+        "('@hivedb/pool/src/...', '@hivedb/pool/dist/...'): src/index.ts is the whole public face.",
+      from: { path: '^packages/([^/]+)/' },
+      to: {
+        dependencyTypesNot: ['local'],
+        path: '^(?:packages/[^/]+/(?!dist/index\\.(?:js|cjs|d\\.ts|d\\.cts)$)|@hivedb/[^/]+/)',
+        pathNot: '^(?:packages/$1/|@hivedb/[^/]+/package\\.json$|packages/[^/]+/package\\.json$)',
+      },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'A runtime import cycle inside a package makes module initialisation order matter ' +
+        '(a class is undefined when the other file first runs). Move the shared part into its ' +
+        'own file. Cycles made only of `import type` are erased at compile time and allowed.',
+      from: { path: '^packages/([^/]+)/' },
+      to: {
+        circular: true,
+        path: '^packages/$1/',
+        viaOnly: { dependencyTypesNot: ['type-only'] },
+      },
+    },
+  ],
+  options: {
+    // Built output and installed packages are cruised as targets, never scanned for their own
+    // imports: the rules are about the sources people write.
+    doNotFollow: { path: ['node_modules', '(^|/)dist/'] },
+    exclude: { path: ['(^|/)(?:\\.turbo|test-results|coverage)/', '(^|/)dist/.*\\.map$'] },
+    // `import type` counts for layering: a lower package must not even know a higher one's types.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types'],
+      extensions: ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.d.ts', '.json'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
