@@ -70,9 +70,16 @@ case "$cmd" in
     ;;
   test)
     setup
-    rm -f packages/*/test-results/vitest.json
+    rm -f packages/*/test-results/vitest.json bench/test-results/vitest.json
     status=0
-    turbo run build lint typecheck test lint:layers --output-logs=new-only "$@" || status=$?
+    ci_flags=()
+    if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then
+      # CI reads the log afterwards: one block per task instead of interleaved lines, and every
+      # package's tests run even when another package's fail, so one run shows every failure.
+      ci_flags=(--log-order=grouped --continue=dependencies-successful)
+    fi
+    turbo run build lint typecheck test lint:layers lint:root --output-logs=new-only \
+      ${ci_flags[@]+"${ci_flags[@]}"} "$@" || status=$?
     node scripts/test-summary.mjs || true
     exit "$status"
     ;;
