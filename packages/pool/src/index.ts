@@ -1,2 +1,59 @@
-/** @hivedb/pool — under construction. */
-export const VERSION = '0.1.0';
+/**
+ * @hivedb/pool — a SQLite connection manager that knows SQLite's single writer.
+ * @packageDocumentation
+ */
+export { createPool } from './pool.js';
+export { DatabaseConnectionManager } from './connection-manager.js';
+export type {
+  ConnectionManagerPoolOptions,
+  BeginTransactionOptions,
+} from './connection-manager.js';
+export { EventBus } from './event-bus.js';
+export type { EventMap, EventSource, ListenerErrorPayload } from './event-bus.js';
+export { HiveDbError, isHiveDbError, isBusyError, isUnwellError, sqliteCodeOf } from './errors.js';
+export type { HiveDbErrorOptions, PoolErrorCode } from './errors.js';
+export { DEFAULT_POOL_OPTIONS, resolvePoolOptions } from './options.js';
+export type {
+  CircuitBreakerOptions,
+  PoolOptions,
+  QueryCacheOptions,
+  ResolvedPoolOptions,
+  RetryOptions,
+} from './options.js';
+export { resolveDatabasePath } from './path-safety.js';
+export type {
+  AcquireEvent,
+  CacheEvent,
+  CheckpointEvent,
+  CircuitEvent,
+  ConnectionCloseEvent,
+  ConnectionErrorEvent,
+  ConnectionOpenEvent,
+  ConnectionReason,
+  HealthEvent,
+  PoolErrorEvent,
+  PoolEvents,
+  QueryEvent,
+  ReleaseEvent,
+  RetryEvent,
+  TransactionEvent,
+  UtilizationEvent,
+} from './events.js';
+export type {
+  AcquireOptions,
+  BindParams,
+  CircuitState,
+  CloseOptions,
+  HealthReport,
+  Lease,
+  Pool,
+  PoolStats,
+  QueryOptions,
+  QueryResult,
+  RunResult,
+  SyncQueryable,
+  Transaction,
+  TransactionHandle,
+  TransactionMode,
+  TransactionOptions,
+} from './types.js';

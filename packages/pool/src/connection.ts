@@ -1,0 +1,122 @@
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { HiveDbError, sqliteCodeOf } from './errors.js';
+import type { ResolvedPoolOptions } from './options.js';
+import { StatementCache } from './statement-cache.js';
+
+/** The role a connection plays: the pool has at most one writer per file. */
+export type ConnectionRole = 'writer' | 'reader';
+
+/**
+ * One better-sqlite3 connection owned by the pool, with its statement cache and the bookkeeping
+ * the health checks need. Private to the package.
+ */
+export class Connection {
+  readonly id: number;
+  readonly role: ConnectionRole;
+  readonly db: BetterSqlite3.Database;
+  readonly statements: StatementCache;
+  readonly createdAt: number;
+  lastUsedAt: number;
+  /** Set when a statement on it failed in a way that means the connection cannot be trusted. */
+  broken = false;
+  #closed = false;
+  #dataVersion: BetterSqlite3.Statement | undefined;
+
+  constructor(
+    id: number,
+    role: ConnectionRole,
+    db: BetterSqlite3.Database,
+    statementCacheSize: number,
+  ) {
+    this.id = id;
+    this.role = role;
+    this.db = db;
+    this.statements = new StatementCache(db, statementCacheSize);
+    this.createdAt = Date.now();
+    this.lastUsedAt = this.createdAt;
+  }
+
+  /** `PRAGMA data_version`: changes when another connection (any process) commits. */
+  dataVersion(): number {
+    this.#dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
+    return this.#dataVersion.get() as number;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the connection, rolling back anything left open. Never throws. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.statements.clear();
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // The connection is going away; SQLite rolls back on close anyway.
+    }
+    try {
+      this.db.close();
+    } catch {
+      // Closing a connection whose file vanished can fail; there is nothing left to release.
+    }
+  }
+}
+
+/**
+ * Opens and configures one connection: busy_timeout first (so that setting WAL waits for a lock
+ * rather than failing), WAL on the writer, synchronous, foreign keys, the user's pragmas, and a
+ * read of the schema so that a file that is not a database fails here, not on first use.
+ */
+export function openConnection(
+  id: number,
+  role: ConnectionRole,
+  path: string,
+  opts: ResolvedPoolOptions,
+): Connection {
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    db = new Database(path, { readonly: opts.readonly });
+    db.pragma(`busy_timeout = ${opts.busyTimeout}`);
+    if (role === 'writer' && !opts.readonly && path !== ':memory:') {
+      const mode = opts.enableWAL ? 'WAL' : 'DELETE';
+      const got = String(db.pragma(`journal_mode = ${mode}`, { simple: true })).toUpperCase();
+      if (got !== mode) {
+        throw new HiveDbError(
+          'POOL_OPEN_FAILED',
+          `could not set journal_mode=${mode} on ${path} (SQLite kept ${got})`,
+        );
+      }
+    }
+    if (role === 'writer' && opts.walCheckpointBytes > 0) {
+      // After a RESTART checkpoint the next write resets the WAL; this truncates it to the bound.
+      db.pragma(`journal_size_limit = ${opts.walCheckpointBytes}`);
+    }
+    db.pragma(`synchronous = ${opts.synchronous}`);
+    db.pragma('foreign_keys = ON');
+    for (const [name, value] of Object.entries(opts.pragmas)) {
+      db.pragma(`${name} = ${typeof value === 'boolean' ? (value ? 'ON' : 'OFF') : value}`);
+    }
+    db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+    return new Connection(id, role, db, opts.statementCacheSize);
+  } catch (err) {
+    try {
+      db?.close();
+    } catch {
+      // Already failing; the open error is the one to report.
+    }
+    if (err instanceof HiveDbError) throw err;
+    const sqliteCode = sqliteCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new HiveDbError(
+      'POOL_OPEN_FAILED',
+      `cannot open ${role} connection to ${path}: ${message}`,
+      {
+        cause: err,
+        ...(sqliteCode === undefined ? {} : { sqliteCode }),
+      },
+    );
+  }
+}

@@ -1,0 +1,181 @@
+import type { CircuitState, TransactionMode } from './types.js';
+
+/** Why a connection was opened or closed. */
+export type ConnectionReason =
+  | 'min'
+  | 'demand'
+  | 'replace'
+  | 'idle'
+  | 'lifetime'
+  | 'failed'
+  | 'close'
+  | 'timeout';
+
+/** One statement finished (or failed). Emitted for every statement, including those inside transactions. */
+export interface QueryEvent {
+  readonly poolId: number;
+  readonly filename: string;
+  readonly sql: string;
+  /** Number of bound parameters (never their values: they may be secrets). */
+  readonly paramCount: number;
+  readonly durationMs: number;
+  /** Rows returned (reads) or changed (writes). */
+  readonly rows: number;
+  readonly kind: 'read' | 'write';
+  readonly cacheHit: boolean;
+  readonly connectionId: number;
+  /** Present when the statement failed. */
+  readonly error?: {
+    readonly code: string;
+    readonly sqliteCode?: string;
+    readonly message: string;
+  };
+  /** Set when the statement ran inside a transaction of this id. */
+  readonly transactionId?: number;
+}
+
+/** A connection was leased. */
+export interface AcquireEvent {
+  readonly poolId: number;
+  readonly connectionId: number;
+  readonly mode: 'read' | 'write';
+  /** How long the caller waited for it. */
+  readonly waitMs: number;
+}
+
+/** A lease was returned. */
+export interface ReleaseEvent {
+  readonly poolId: number;
+  readonly connectionId: number;
+  readonly mode: 'read' | 'write';
+  /** How long it was held. */
+  readonly heldMs: number;
+}
+
+/** A connection was opened. */
+export interface ConnectionOpenEvent {
+  readonly poolId: number;
+  readonly connectionId: number;
+  readonly role: 'writer' | 'reader';
+  readonly reason: ConnectionReason;
+  readonly durationMs: number;
+}
+
+/** A connection was closed. */
+export interface ConnectionCloseEvent {
+  readonly poolId: number;
+  readonly connectionId: number;
+  readonly role: 'writer' | 'reader';
+  readonly reason: ConnectionReason;
+  /** How long it had been open. */
+  readonly ageMs: number;
+}
+
+/** A connection could not be opened. */
+export interface ConnectionErrorEvent {
+  readonly poolId: number;
+  readonly role: 'writer' | 'reader';
+  readonly error: { readonly code: string; readonly sqliteCode?: string; readonly message: string };
+}
+
+/** A transaction ended. */
+export interface TransactionEvent {
+  readonly poolId: number;
+  readonly transactionId: number;
+  readonly mode: TransactionMode | 'group';
+  readonly outcome: 'commit' | 'rollback' | 'timeout';
+  readonly durationMs: number;
+  /** Attempts beyond the first (retries on SQLITE_BUSY). */
+  readonly retries: number;
+  /** Statements in a group commit. */
+  readonly statements?: number;
+}
+
+/** A unit of work hit SQLITE_BUSY (or LOCKED) and will be retried after `delayMs`. */
+export interface RetryEvent {
+  readonly poolId: number;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly elapsedMs: number;
+  readonly sqliteCode: string;
+  readonly operation: 'write' | 'transaction' | 'read' | 'open';
+}
+
+/** The circuit breaker changed state. */
+export interface CircuitEvent {
+  readonly poolId: number;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly consecutiveFailures: number;
+  /** The failure that opened it, if it opened. */
+  readonly reason?: string;
+}
+
+/** A health check ran. */
+export interface HealthEvent {
+  readonly poolId: number;
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly probed: number;
+  readonly replaced: number;
+  readonly closedIdle: number;
+  readonly recycled: number;
+  readonly walBytes: number;
+  readonly total: number;
+  readonly leased: number;
+  readonly errors: readonly string[];
+}
+
+/** The pool ran a WAL checkpoint. */
+export interface CheckpointEvent {
+  readonly poolId: number;
+  readonly mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE';
+  readonly walBytesBefore: number;
+  readonly walBytesAfter: number;
+  readonly durationMs: number;
+  /** Whether SQLite reported the checkpoint blocked by readers or the writer. */
+  readonly busy: boolean;
+}
+
+/** The query cache served, missed or dropped entries. */
+export interface CacheEvent {
+  readonly poolId: number;
+  readonly type: 'hit' | 'miss' | 'invalidate';
+  /** For `invalidate`: why (a write here, a commit elsewhere seen through `data_version`, TTL). */
+  readonly reason?: 'write' | 'external-commit' | 'ttl' | 'evict';
+  readonly entries?: number;
+}
+
+/** Something failed that no caller was awaiting (a background check, a connection close). */
+export interface PoolErrorEvent {
+  readonly poolId: number;
+  readonly where: string;
+  readonly error: unknown;
+}
+
+/** A snapshot of the pool's occupancy, emitted on lease changes for utilisation monitors. */
+export interface UtilizationEvent {
+  readonly poolId: number;
+  readonly total: number;
+  readonly leased: number;
+  readonly waiting: number;
+  readonly max: number;
+}
+
+/** The pool's event map: event name → payload. */
+export interface PoolEvents {
+  query: QueryEvent;
+  acquire: AcquireEvent;
+  release: ReleaseEvent;
+  'connection:open': ConnectionOpenEvent;
+  'connection:close': ConnectionCloseEvent;
+  'connection:error': ConnectionErrorEvent;
+  transaction: TransactionEvent;
+  retry: RetryEvent;
+  circuit: CircuitEvent;
+  health: HealthEvent;
+  checkpoint: CheckpointEvent;
+  cache: CacheEvent;
+  utilization: UtilizationEvent;
+  error: PoolErrorEvent;
+}

@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import type { ReaderSet } from './reader-set.js';
+import type { HealthReport } from './types.js';
+import type { WriterLane } from './writer-lane.js';
+
+/** What the health check needs from the pool. */
+export interface HealthTarget {
+  readonly ctx: PoolContext;
+  readonly readers: ReaderSet;
+  readonly lane: WriterLane | undefined;
+  /** The writer if it is open (not opening one). */
+  writer(): Connection | undefined;
+  /** Whether a read snapshot is open now (a RESTART checkpoint would wait on it). */
+  snapshotOpen(): boolean;
+  /** Total connections open (writer included). */
+  total(): number;
+  leased(): number;
+}
+
+function walBytes(filename: string): number {
+  if (filename === ':memory:') return 0;
+  try {
+    return fs.statSync(`${filename}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+function probe(conn: Connection): void {
+  conn.db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+}
+
+/**
+ * One health pass: probes idle connections (a failed one is closed and replaced), closes readers
+ * idle past `idleTimeout` down to `minConnections`, replaces those older than `maxLifetime`, and
+ * checkpoints a WAL grown past `walCheckpointBytes` (PASSIVE, then RESTART when no reader of ours
+ * holds a snapshot). Never throws: what failed is in the report and on the `error` event.
+ */
+export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
+  const { ctx, readers } = t;
+  const started = Date.now();
+  const errors: string[] = [];
+  let probed = 0;
+  let replaced = 0;
+  let closedIdle = 0;
+  let recycled = 0;
+  const now = Date.now();
+  const { idleTimeout, maxLifetime, minConnections } = ctx.opts;
+
+  for (const conn of readers.idleSnapshot()) {
+    probed++;
+    try {
+      probe(conn);
+      ctx.breaker.success();
+    } catch (err) {
+      ctx.breaker.failure(err);
+      errors.push(`reader ${conn.id}: ${err instanceof Error ? err.message : String(err)}`);
+      try {
+        readers.replaceIdle(conn, 'failed');
+        replaced++;
+      } catch (openErr) {
+        errors.push(
+          `replacing reader ${conn.id}: ${openErr instanceof Error ? openErr.message : String(openErr)}`,
+        );
+      }
+      continue;
+    }
+    if (maxLifetime > 0 && now - conn.createdAt >= maxLifetime) {
+      try {
+        readers.replaceIdle(conn, 'lifetime');
+        recycled++;
+      } catch (openErr) {
+        errors.push(
+          `recycling reader ${conn.id}: ${openErr instanceof Error ? openErr.message : String(openErr)}`,
+        );
+      }
+    } else if (
+      idleTimeout > 0 &&
+      now - conn.lastUsedAt >= idleTimeout &&
+      t.total() > minConnections
+    ) {
+      if (readers.closeIdle(conn, 'idle')) closedIdle++;
+    }
+  }
+
+  let checkpoint: HealthReport['checkpoint'];
+  const lane = t.lane;
+  if (lane !== undefined && !lane.busy && lane.queued === 0) {
+    const writer = t.writer();
+    if (writer !== undefined) {
+      probed++;
+      try {
+        probe(writer);
+        ctx.breaker.success();
+      } catch (err) {
+        ctx.breaker.failure(err);
+        writer.broken = true; // replaced the next time the lane takes the writer
+        errors.push(`writer ${writer.id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const before = walBytes(ctx.filename);
+      if (
+        !writer.broken &&
+        ctx.opts.walCheckpointBytes > 0 &&
+        before > ctx.opts.walCheckpointBytes
+      ) {
+        checkpoint = runCheckpoint(t, writer, before, errors);
+      }
+    }
+  }
+
+  const report: HealthReport = {
+    ok: errors.length === 0,
+    checkedAt: started,
+    durationMs: Date.now() - started,
+    probed,
+    replaced,
+    closedIdle,
+    recycled,
+    walBytes: walBytes(ctx.filename),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    circuit: ctx.breaker.state,
+    errors,
+  };
+  if (ctx.events.listening('health')) {
+    ctx.events.emit('health', {
+      poolId: ctx.id,
+      ok: report.ok,
+      durationMs: report.durationMs,
+      probed,
+      replaced,
+      closedIdle,
+      recycled,
+      walBytes: report.walBytes,
+      total: t.total(),
+      leased: t.leased(),
+      errors,
+    });
+  }
+  return report;
+}
+
+function runCheckpoint(
+  t: HealthTarget,
+  writer: Connection,
+  before: number,
+  errors: string[],
+): HealthReport['checkpoint'] {
+  const { ctx } = t;
+  const attempt = (mode: 'PASSIVE' | 'RESTART') => {
+    const started = Date.now();
+    const row = writer.db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    };
+    ctx.counters.checkpoints++;
+    const after = walBytes(ctx.filename);
+    if (ctx.events.listening('checkpoint')) {
+      ctx.events.emit('checkpoint', {
+        poolId: ctx.id,
+        mode,
+        walBytesBefore: before,
+        walBytesAfter: after,
+        durationMs: Date.now() - started,
+        busy: row.busy !== 0,
+      });
+    }
+    return { row, after };
+  };
+  try {
+    const passive = attempt('PASSIVE');
+    let result: HealthReport['checkpoint'] = {
+      mode: 'PASSIVE',
+      walBytesBefore: before,
+      walBytesAfter: passive.after,
+    };
+    // PASSIVE copies what it can; RESTART also makes the next writer start the WAL from its
+    // beginning, so the file stops growing. It waits on readers, so only when none of ours reads.
+    const fullyCopied = passive.row.log === passive.row.checkpointed;
+    if (
+      (!fullyCopied || passive.after > ctx.opts.walCheckpointBytes) &&
+      !t.snapshotOpen() &&
+      t.readers.leased === 0
+    ) {
+      const restart = attempt('RESTART');
+      result = { mode: 'RESTART', walBytesBefore: before, walBytesAfter: restart.after };
+    }
+    return result;
+  } catch (err) {
+    errors.push(`checkpoint: ${err instanceof Error ? err.message : String(err)}`);
+    ctx.reportError('checkpoint', err);
+    return undefined;
+  }
+}

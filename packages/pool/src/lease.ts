@@ -1,0 +1,112 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import { fromSqliteError, HiveDbError } from './errors.js';
+import { execute, type Op, rowsOf } from './statement.js';
+import type { BindParams, Lease, RunResult } from './types.js';
+
+/**
+ * A connection leased to a caller. Its statements run synchronously on that connection; after
+ * `release()` every call throws `POOL_LEASE_RELEASED`, so a lease kept by mistake cannot touch a
+ * connection that now serves someone else.
+ */
+export class PoolLease implements Lease {
+  readonly connectionId: number;
+  readonly mode: 'read' | 'write';
+  readonly #conn: Connection;
+  readonly #ctx: PoolContext;
+  readonly #onRelease: (lease: PoolLease, conn: Connection) => void;
+  readonly acquiredAt = Date.now();
+  #released = false;
+
+  constructor(
+    conn: Connection,
+    mode: 'read' | 'write',
+    ctx: PoolContext,
+    onRelease: (lease: PoolLease, conn: Connection) => void,
+  ) {
+    this.connectionId = conn.id;
+    this.mode = mode;
+    this.#conn = conn;
+    this.#ctx = ctx;
+    this.#onRelease = onRelease;
+  }
+
+  get raw(): BetterSqlite3.Database {
+    this.#assertHeld();
+    return this.#conn.db;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  get<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row | undefined {
+    return this.#run('get', sql, params) as Row | undefined;
+  }
+
+  all<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row[] {
+    return this.#run('all', sql, params) as Row[];
+  }
+
+  run(sql: string, params?: BindParams): RunResult {
+    return this.#run('run', sql, params) as RunResult;
+  }
+
+  exec(sql: string): void {
+    this.#assertHeld();
+    const t0 = performance.now();
+    try {
+      this.#conn.db.exec(sql);
+      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn);
+    } catch (err) {
+      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err);
+      this.#ctx.breaker.failure(err);
+      throw fromSqliteError(err);
+    } finally {
+      if (this.mode === 'write' && !this.#conn.db.inTransaction) this.#ctx.onLocalCommit();
+    }
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#onRelease(this, this.#conn);
+  }
+
+  #assertHeld(): void {
+    if (this.#released) {
+      throw new HiveDbError(
+        'POOL_LEASE_RELEASED',
+        `connection ${this.connectionId} was already released by this lease`,
+      );
+    }
+  }
+
+  #run(op: Op, sql: string, params: BindParams | undefined): unknown {
+    this.#assertHeld();
+    const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
+    this.#ctx.counters.queries++;
+    try {
+      const result = execute(this.#conn, op, sql, params);
+      if (t0 !== 0)
+        this.#ctx.emitQuery(
+          sql,
+          params,
+          t0,
+          rowsOf(op, result),
+          op === 'run' ? 'write' : 'read',
+          this.#conn,
+        );
+      if (op === 'run' && this.mode === 'write' && !this.#conn.db.inTransaction)
+        this.#ctx.onLocalCommit();
+      return result;
+    } catch (err) {
+      this.#ctx.counters.errors++;
+      if (t0 !== 0)
+        this.#ctx.emitQuery(sql, params, t0, 0, op === 'run' ? 'write' : 'read', this.#conn, err);
+      this.#ctx.breaker.failure(err);
+      throw fromSqliteError(err);
+    }
+  }
+}

@@ -1,0 +1,717 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { type Connection, type ConnectionRole, openConnection } from './connection.js';
+import { type Counters, type PoolContext, paramCount } from './context.js';
+import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
+import { EventBus } from './event-bus.js';
+import type { ConnectionReason, PoolEvents } from './events.js';
+import { runHealthCheck } from './health.js';
+import { PoolLease } from './lease.js';
+import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
+import { resolveDatabasePath } from './path-safety.js';
+import { QueryCache } from './query-cache.js';
+import { ReaderSet } from './reader-set.js';
+import { backoffDelay, mayRetry, sleep } from './retry.js';
+import { SnapshotReader } from './snapshot-reader.js';
+import { assertNotTransactionControl, assertStatementInput, type Op } from './statement.js';
+import { isThenable, WriteTransaction } from './transaction.js';
+import type {
+  AcquireOptions,
+  BindParams,
+  CloseOptions,
+  HealthReport,
+  Lease,
+  Pool,
+  PoolStats,
+  QueryOptions,
+  QueryResult,
+  RunResult,
+  SyncQueryable,
+  Transaction,
+  TransactionHandle,
+  TransactionOptions,
+} from './types.js';
+import { busyGaveUp, WriterLane } from './writer-lane.js';
+
+let nextPoolId = 1;
+
+interface StatementKind {
+  /** SQLite says it does not write. */
+  readonly readonly: boolean;
+  /** It returns rows. */
+  readonly reader: boolean;
+}
+
+const MAX_CLASSIFIED = 10_000;
+
+function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
+  const sqliteCode = sqliteCodeOf(err);
+  const code = err instanceof HiveDbError ? err.code : (sqliteCode ?? 'ERROR');
+  const message = err instanceof Error ? err.message : String(err);
+  return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
+}
+
+/**
+ * Creates a pool for one SQLite database file: one writer, up to `maxConnections - 1` readers.
+ * Opens `minConnections` at once, so a file that cannot be opened fails here.
+ *
+ * @example
+ * const pool = createPool({ filename: 'memory.db', root: '.hive-mind' });
+ * await pool.run('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT)');
+ * await pool.run('INSERT INTO kv VALUES (?, ?)', ['a', '1']);
+ * const row = await pool.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', ['a']);
+ * await pool.close();
+ */
+export function createPool(options: PoolOptions): Pool {
+  return new SqlitePool(options);
+}
+
+class SqlitePool implements Pool {
+  readonly filename: string;
+  readonly events = new EventBus<PoolEvents>();
+  readonly #opts: ResolvedPoolOptions;
+  readonly #ctx: PoolContext;
+  readonly #counters: Counters = {
+    queries: 0,
+    errors: 0,
+    acquireTimeouts: 0,
+    committed: 0,
+    rolledBack: 0,
+    timedOut: 0,
+    retries: 0,
+    connectionsOpened: 0,
+    connectionsClosed: 0,
+    snapshots: 0,
+    groupCommits: 0,
+    groupedWrites: 0,
+    checkpoints: 0,
+  };
+  readonly #breaker: CircuitBreaker;
+  readonly #readers: ReaderSet;
+  readonly #lane: WriterLane | undefined;
+  readonly #snapshots: SnapshotReader;
+  readonly #cache: QueryCache | null;
+  readonly #kinds = new Map<string, StatementKind>();
+  readonly #inFlight = new Set<PoolLease | WriteTransaction>();
+  #writer: Connection | undefined;
+  #nextConnectionId = 1;
+  #nextTransactionId = 1;
+  #healthTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: PoolOptions) {
+    this.#opts = resolvePoolOptions(options);
+    const opts = this.#opts;
+    const id = nextPoolId++;
+    this.filename = resolveDatabasePath(opts.filename, opts.root, opts.memory);
+    if (this.filename !== ':memory:')
+      fs.mkdirSync(path.dirname(this.filename), { recursive: true });
+    this.#breaker = new CircuitBreaker(
+      opts.circuitBreaker.failureThreshold,
+      opts.circuitBreaker.resetTimeoutMs,
+      opts.circuitBreaker.enabled,
+      (from, to, failures, reason) => {
+        if (this.events.listening('circuit')) {
+          this.events.emit('circuit', {
+            poolId: id,
+            from,
+            to,
+            consecutiveFailures: failures,
+            ...(reason === undefined ? {} : { reason }),
+          });
+        }
+      },
+    );
+    this.#cache = opts.queryCache ? new QueryCache(opts.queryCache.maxEntries) : null;
+    this.#ctx = this.#makeContext(id);
+
+    // One connection serves everything for ':memory:' (each connection would be its own database).
+    const memory = this.filename === ':memory:';
+    const maxReaders = memory ? 0 : opts.readonly ? opts.maxConnections : opts.maxConnections - 1;
+    this.#readers = new ReaderSet(this.#ctx, maxReaders);
+    this.#lane = opts.readonly ? undefined : new WriterLane(this.#ctx, () => this.#getWriter());
+    this.#snapshots = new SnapshotReader(this.#ctx, this.#readers, this.#cache);
+
+    try {
+      if (!opts.readonly) this.#writer = this.#ctx.open('writer', 'min');
+      this.#readers.warm(opts.readonly ? opts.minConnections : opts.minConnections - 1, 'min');
+    } catch (err) {
+      this.#writer?.close();
+      this.#readers.closeAll(this.#closedError());
+      throw err;
+    }
+    if (opts.healthCheckInterval > 0) {
+      this.#healthTimer = setInterval(() => {
+        void this.checkHealth().catch((err: unknown) => this.#ctx.reportError('health check', err));
+      }, opts.healthCheckInterval);
+      this.#healthTimer.unref();
+    }
+  }
+
+  #makeContext(id: number): PoolContext {
+    const events = this.events;
+    const counters = this.#counters;
+    const filename = this.filename;
+    return {
+      id,
+      filename,
+      opts: this.#opts,
+      events,
+      breaker: this.#breaker,
+      counters,
+      open: (role: ConnectionRole, reason: ConnectionReason) => {
+        const started = performance.now();
+        try {
+          const conn = openConnection(this.#nextConnectionId++, role, filename, this.#opts);
+          counters.connectionsOpened++;
+          if (events.listening('connection:open')) {
+            events.emit('connection:open', {
+              poolId: id,
+              connectionId: conn.id,
+              role,
+              reason,
+              durationMs: performance.now() - started,
+            });
+          }
+          return conn;
+        } catch (err) {
+          this.#breaker.failure(err);
+          if (events.listening('connection:error'))
+            events.emit('connection:error', { poolId: id, role, error: errorInfo(err) });
+          throw err;
+        }
+      },
+      close: (conn: Connection, reason: ConnectionReason) => {
+        if (conn.closed) return;
+        conn.close();
+        counters.connectionsClosed++;
+        if (events.listening('connection:close')) {
+          events.emit('connection:close', {
+            poolId: id,
+            connectionId: conn.id,
+            role: conn.role,
+            reason,
+            ageMs: Date.now() - conn.createdAt,
+          });
+        }
+      },
+      onLocalCommit: () => {
+        this.#snapshots.end();
+        if (this.#cache !== null && this.#cache.size > 0) {
+          const n = this.#cache.clear();
+          if (events.listening('cache'))
+            events.emit('cache', { poolId: id, type: 'invalidate', reason: 'write', entries: n });
+        }
+      },
+      nextTransactionId: () => this.#nextTransactionId++,
+      emitQuery: (sql, params, startedAt, rows, kind, conn, error, transactionId, cacheHit) => {
+        if (!events.listening('query')) return;
+        events.emit('query', {
+          poolId: id,
+          filename,
+          sql,
+          paramCount: paramCount(params),
+          durationMs: performance.now() - startedAt,
+          rows,
+          kind,
+          cacheHit: cacheHit === true,
+          connectionId: conn.id,
+          ...(error === undefined ? {} : { error: errorInfo(error) }),
+          ...(transactionId === undefined ? {} : { transactionId }),
+        });
+      },
+      reportError: (where: string, error: unknown) => {
+        if (events.listening('error')) events.emit('error', { poolId: id, where, error });
+      },
+    };
+  }
+
+  #getWriter(): Connection {
+    const w = this.#writer;
+    if (w !== undefined && !w.closed && !w.broken) return w;
+    if (w !== undefined) this.#ctx.close(w, 'failed');
+    this.#writer = undefined;
+    this.#writer = this.#ctx.open('writer', w === undefined ? 'demand' : 'replace');
+    return this.#writer;
+  }
+
+  #closedError(): HiveDbError {
+    return new HiveDbError('POOL_CLOSED', `the pool for ${this.filename} is closed`);
+  }
+
+  #readonlyError(): HiveDbError {
+    return new HiveDbError(
+      'POOL_READONLY',
+      `the pool for ${this.filename} was opened readonly: it has no writer`,
+    );
+  }
+
+  /** What SQLite says a statement is, asked once per SQL text. */
+  #kind(sql: string): StatementKind {
+    const known = this.#kinds.get(sql);
+    if (known !== undefined) return known;
+    const conn = this.#writer ?? this.#readers.idleSnapshot()[0];
+    let stmt: import('better-sqlite3').Statement;
+    if (conn !== undefined && !conn.closed) stmt = conn.statements.get(sql);
+    else {
+      const lease = this.#readers.tryTake();
+      if (lease === undefined)
+        return {
+          readonly:
+            /^\s*(SELECT|WITH|VALUES|EXPLAIN)\b/i.test(sql) &&
+            !/\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql),
+          reader: true,
+        };
+      try {
+        stmt = lease.statements.get(sql);
+      } finally {
+        this.#readers.release(lease);
+      }
+    }
+    const kind = { readonly: stmt.readonly, reader: stmt.reader };
+    if (this.#kinds.size >= MAX_CLASSIFIED) this.#kinds.clear();
+    this.#kinds.set(sql, kind);
+    return kind;
+  }
+
+  get<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<Row | undefined> {
+    return this.#statement('get', sql, params, opts) as Promise<Row | undefined>;
+  }
+
+  all<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<Row[]> {
+    return this.#statement('all', sql, params, opts) as Promise<Row[]>;
+  }
+
+  run(sql: string, params?: BindParams, opts?: QueryOptions): Promise<RunResult> {
+    return this.#statement('run', sql, params, opts) as Promise<RunResult>;
+  }
+
+  async executeQuery<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<QueryResult<Row>> {
+    this.#assertOpen();
+    assertStatementInput(sql, params);
+    assertNotTransactionControl(sql);
+    const kind = this.#kind(sql);
+    if (kind.reader)
+      return { kind: 'rows', rows: (await this.#statement('all', sql, params, opts)) as Row[] };
+    const result = (await this.#statement('run', sql, params, opts)) as RunResult;
+    return { kind: 'run', changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+  }
+
+  #statement(
+    op: Op,
+    sql: string,
+    params: BindParams | undefined,
+    opts: QueryOptions | undefined,
+  ): Promise<unknown> {
+    try {
+      if (this.#closed) throw this.#closedError();
+      // Known SQL was validated when first seen; only the parameters' shape is checked per call.
+      let kind = this.#kinds.get(sql);
+      if (kind === undefined) {
+        assertStatementInput(sql, params);
+        assertNotTransactionControl(sql);
+        kind = this.#kind(sql);
+      } else if (params !== undefined && (params === null || typeof params !== 'object')) {
+        assertStatementInput(sql, params);
+      }
+      this.#breaker.beforeCall();
+      if (kind.readonly && this.#readers.max > 0) {
+        const value = this.#snapshots.tryRead(op, sql, params, opts);
+        if (value !== SnapshotReader.WAIT) return Promise.resolve(value);
+        return this.#readSlow(op, sql, params, opts, 0, Date.now());
+      }
+      if (this.#lane === undefined) throw this.#readonlyError();
+      return this.#lane.submit(op, sql, params);
+    } catch (err) {
+      if (isBusyError(err)) return this.#readSlow(op, sql, params, opts, 1, Date.now(), err);
+      return Promise.reject(err instanceof HiveDbError ? err : fromSqliteError(err));
+    }
+  }
+
+  /** A read that must wait: for a reader to come free, or for a lock to clear (busy retry). */
+  async #readSlow(
+    op: Op,
+    sql: string,
+    params: BindParams | undefined,
+    opts: QueryOptions | undefined,
+    attempt: number,
+    firstAt: number,
+    lastErr?: unknown,
+  ): Promise<unknown> {
+    for (;;) {
+      if (attempt > 0) {
+        if (!mayRetry(attempt, firstAt, this.#opts.retry))
+          throw busyGaveUp(lastErr, attempt, Date.now() - firstAt);
+        const delay = backoffDelay(attempt, this.#opts.retry);
+        this.#counters.retries++;
+        if (this.events.listening('retry')) {
+          this.events.emit('retry', {
+            poolId: this.#ctx.id,
+            attempt,
+            delayMs: delay,
+            elapsedMs: Date.now() - firstAt,
+            sqliteCode: sqliteCodeOf(lastErr) ?? 'SQLITE_BUSY',
+            operation: 'read',
+          });
+        }
+        await sleep(delay);
+        this.#assertOpen();
+      }
+      try {
+        const conn = await this.#readers.take(this.#opts.connectionTimeout);
+        this.#assertOpen();
+        return this.#snapshots.readOn(conn, op, sql, params, opts);
+      } catch (err) {
+        if (!isBusyError(err)) throw err instanceof HiveDbError ? err : fromSqliteError(err);
+        lastErr = err;
+        attempt++;
+      }
+    }
+  }
+
+  async transaction<T>(
+    fn: (tx: Transaction) => T | Promise<T>,
+    opts?: TransactionOptions,
+  ): Promise<T> {
+    const firstAt = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const tx = await this.#beginWrite(opts, firstAt, attempt);
+      try {
+        return await this.#runTransaction(tx, fn);
+      } catch (err) {
+        if (tx.timedOut || !isBusyError(err) || !mayRetry(attempt, firstAt, this.#opts.retry))
+          throw err;
+        this.#retryEvent(attempt, firstAt, err, 'transaction');
+        await sleep(backoffDelay(attempt, this.#opts.retry));
+      }
+    }
+  }
+
+  #runTransaction<T>(tx: WriteTransaction, fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      tx.onTimeout(reject);
+      let out: T | Promise<T>;
+      try {
+        out = fn(tx);
+      } catch (err) {
+        tx.rollbackSync();
+        reject(err);
+        return;
+      }
+      if (!isThenable(out)) {
+        try {
+          tx.commitSync();
+          resolve(out);
+        } catch (err) {
+          reject(err);
+        }
+        return;
+      }
+      Promise.resolve(out).then(
+        (value) => {
+          if (!tx.active) return; // timed out: the caller already has the timeout error
+          try {
+            tx.commitSync();
+            resolve(value);
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err: unknown) => {
+          tx.rollbackSync();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  begin(opts?: TransactionOptions): Promise<TransactionHandle> {
+    return this.#beginWrite(opts, Date.now(), 1);
+  }
+
+  /** Takes the writer and begins a transaction on it, retrying BEGIN while another process holds the lock. */
+  async #beginWrite(
+    opts: TransactionOptions | undefined,
+    firstAt: number,
+    attempt: number,
+  ): Promise<WriteTransaction> {
+    this.#assertOpen();
+    if (this.#lane === undefined) throw this.#readonlyError();
+    const mode = opts?.mode ?? 'immediate';
+    if (mode !== 'immediate' && mode !== 'exclusive' && mode !== 'deferred') {
+      throw new HiveDbError(
+        'POOL_INVALID_ARGUMENT',
+        `transaction mode must be 'immediate', 'exclusive' or 'deferred', got ${JSON.stringify(mode)}`,
+      );
+    }
+    const timeoutMs = opts?.timeoutMs ?? this.#opts.transactionTimeout;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new HiveDbError(
+        'POOL_INVALID_ARGUMENT',
+        `transaction timeoutMs must be a number >= 0, got ${String(timeoutMs)}`,
+      );
+    }
+    this.#breaker.beforeCall();
+    const lane = this.#lane;
+    for (; ; attempt++) {
+      const conn = await lane.acquireExclusive(this.#opts.connectionTimeout);
+      if (this.#closed) {
+        lane.releaseExclusive();
+        throw this.#closedError();
+      }
+      try {
+        const tx = new WriteTransaction(conn, this.#ctx, mode, timeoutMs, (outcome) => {
+          this.#inFlight.delete(tx);
+          if (outcome === 'commit') this.#ctx.onLocalCommit();
+          lane.releaseExclusive();
+        });
+        tx.retries = attempt - 1;
+        this.#inFlight.add(tx);
+        return tx;
+      } catch (err) {
+        lane.releaseExclusive();
+        this.#breaker.failure(err);
+        if (!isBusyError(err)) throw fromSqliteError(err, 'could not begin a transaction');
+        if (!mayRetry(attempt, firstAt, this.#opts.retry))
+          throw busyGaveUp(err, attempt, Date.now() - firstAt);
+        this.#retryEvent(attempt, firstAt, err, 'transaction');
+        await sleep(backoffDelay(attempt, this.#opts.retry));
+      }
+    }
+  }
+
+  #retryEvent(
+    attempt: number,
+    firstAt: number,
+    err: unknown,
+    operation: 'transaction' | 'write' | 'read',
+  ): void {
+    this.#counters.retries++;
+    if (this.events.listening('retry')) {
+      this.events.emit('retry', {
+        poolId: this.#ctx.id,
+        attempt,
+        delayMs: 0,
+        elapsedMs: Date.now() - firstAt,
+        sqliteCode: sqliteCodeOf(err) ?? 'SQLITE_BUSY',
+        operation,
+      });
+    }
+  }
+
+  async read<T>(fn: (tx: SyncQueryable) => T | Promise<T>, opts?: AcquireOptions): Promise<T> {
+    const lease = await this.acquire({ ...opts, mode: 'read' });
+    const db = lease.raw;
+    db.exec('BEGIN');
+    try {
+      return await fn(lease);
+    } finally {
+      if (db.inTransaction) db.exec('COMMIT');
+      lease.release();
+    }
+  }
+
+  async acquire(opts?: AcquireOptions): Promise<Lease> {
+    this.#assertOpen();
+    const mode = opts?.mode ?? 'read';
+    if (mode !== 'read' && mode !== 'write')
+      throw new HiveDbError(
+        'POOL_INVALID_ARGUMENT',
+        `acquire mode must be 'read' or 'write', got ${JSON.stringify(mode)}`,
+      );
+    const timeoutMs = opts?.timeoutMs ?? this.#opts.connectionTimeout;
+    this.#breaker.beforeCall();
+    const started = Date.now();
+    let conn: Connection;
+    const viaWriter = mode === 'write' || this.#readers.max === 0;
+    if (viaWriter) {
+      if (this.#lane === undefined) throw this.#readonlyError();
+      conn = await this.#lane.acquireExclusive(timeoutMs);
+    } else {
+      conn = await this.#readers.take(timeoutMs);
+    }
+    if (this.#closed) {
+      if (viaWriter) this.#lane!.releaseExclusive();
+      else this.#readers.release(conn);
+      throw this.#closedError();
+    }
+    const lease = new PoolLease(conn, viaWriter ? 'write' : 'read', this.#ctx, (l, c) =>
+      this.#releaseLease(l, c, viaWriter),
+    );
+    this.#inFlight.add(lease);
+    if (this.events.listening('acquire'))
+      this.events.emit('acquire', {
+        poolId: this.#ctx.id,
+        connectionId: conn.id,
+        mode: lease.mode,
+        waitMs: Date.now() - started,
+      });
+    this.#emitUtilization();
+    return lease;
+  }
+
+  #releaseLease(lease: PoolLease, conn: Connection, viaWriter: boolean): void {
+    this.#inFlight.delete(lease);
+    if (conn.db.open && conn.db.inTransaction) {
+      // A lease must not hand back a connection with a transaction open: the next user would be inside it.
+      try {
+        conn.db.exec('ROLLBACK');
+      } catch {
+        conn.broken = true;
+      }
+      this.#ctx.reportError(
+        'lease release',
+        new HiveDbError(
+          'POOL_TRANSACTION_CLOSED',
+          `connection ${conn.id} was released with a transaction open; it was rolled back`,
+        ),
+      );
+    }
+    if (this.events.listening('release'))
+      this.events.emit('release', {
+        poolId: this.#ctx.id,
+        connectionId: conn.id,
+        mode: lease.mode,
+        heldMs: Date.now() - lease.acquiredAt,
+      });
+    if (viaWriter) {
+      this.#ctx.onLocalCommit();
+      this.#lane!.releaseExclusive();
+    } else this.#readers.release(conn);
+    this.#emitUtilization();
+  }
+
+  #emitUtilization(): void {
+    if (!this.events.listening('utilization')) return;
+    const s = this.stats();
+    this.events.emit('utilization', {
+      poolId: this.#ctx.id,
+      total: s.total,
+      leased: s.leased,
+      waiting: s.waiting,
+      max: s.maxConnections,
+    });
+  }
+
+  async withConnection<T>(fn: (lease: Lease) => T | Promise<T>, opts?: AcquireOptions): Promise<T> {
+    const lease = await this.acquire(opts);
+    try {
+      return await fn(lease);
+    } finally {
+      lease.release();
+    }
+  }
+
+  stats(): PoolStats {
+    const writerOpen = this.#writer !== undefined && !this.#writer.closed;
+    const writerBusy = this.#lane?.busy ?? false;
+    const readersLeased = this.#readers.leased;
+    const total = this.#readers.open + (writerOpen ? 1 : 0);
+    const leased = readersLeased + (writerOpen && writerBusy ? 1 : 0);
+    const c = this.#counters;
+    return {
+      filename: this.filename,
+      closed: this.#closed,
+      total,
+      leased,
+      idle: total - leased,
+      readers: { open: this.#readers.open, leased: readersLeased, max: this.#readers.max },
+      writer: { open: writerOpen, busy: writerBusy, queued: this.#lane?.queued ?? 0 },
+      waiting: this.#readers.waiting,
+      maxConnections: this.#opts.maxConnections,
+      minConnections: this.#opts.minConnections,
+      circuit: this.#breaker.state,
+      counters: {
+        queries: c.queries,
+        errors: c.errors,
+        acquireTimeouts: c.acquireTimeouts,
+        transactions: { committed: c.committed, rolledBack: c.rolledBack, timedOut: c.timedOut },
+        retries: c.retries,
+        connectionsOpened: c.connectionsOpened,
+        connectionsClosed: c.connectionsClosed,
+        snapshots: c.snapshots,
+        groupCommits: c.groupCommits,
+        groupedWrites: c.groupedWrites,
+        checkpoints: c.checkpoints,
+      },
+      ...(this.#cache === null
+        ? {}
+        : {
+            cache: {
+              entries: this.#cache.size,
+              hits: this.#cache.hits,
+              misses: this.#cache.misses,
+              invalidations: this.#cache.invalidations,
+            },
+          }),
+    };
+  }
+
+  async checkHealth(): Promise<HealthReport> {
+    this.#assertOpen();
+    return runHealthCheck({
+      ctx: this.#ctx,
+      readers: this.#readers,
+      lane: this.#lane,
+      writer: () => (this.#writer !== undefined && !this.#writer.closed ? this.#writer : undefined),
+      snapshotOpen: () => this.#snapshots.open,
+      total: () =>
+        this.#readers.open + (this.#writer !== undefined && !this.#writer.closed ? 1 : 0),
+      leased: () => this.stats().leased,
+    });
+  }
+
+  close(opts?: CloseOptions): Promise<void> {
+    this.#closing ??= this.#close(opts?.timeoutMs ?? 5000);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
+    // New calls fail from here on; work already queued or leased gets up to timeoutMs to finish.
+    this.#closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.#drained(), deadline]);
+    clearTimeout(timer);
+    const closed = this.#closedError();
+    for (const work of this.#inFlight) {
+      if (work instanceof WriteTransaction) work.rollbackSync();
+      else work.release();
+    }
+    this.#lane?.rejectQueued(closed);
+    this.#snapshots.end();
+    this.#readers.closeAll(closed);
+    if (this.#writer !== undefined) this.#ctx.close(this.#writer, 'close');
+    this.#cache?.clear();
+  }
+
+  async #drained(): Promise<void> {
+    while (
+      this.#inFlight.size > 0 ||
+      (this.#lane !== undefined && (this.#lane.busy || this.#lane.queued > 0))
+    ) {
+      await Promise.race([this.#lane?.whenIdle() ?? Promise.resolve(), sleep(10)]);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+}

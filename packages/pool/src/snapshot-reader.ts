@@ -1,0 +1,209 @@
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import { QueryCache } from './query-cache.js';
+import type { ReaderSet } from './reader-set.js';
+import { execute, type Op, rowsOf } from './statement.js';
+import type { BindParams, QueryOptions } from './types.js';
+
+const WAIT: unique symbol = Symbol('wait for a reader');
+
+/**
+ * Read snapshots. Most of a warm autocommit point read is the read transaction's begin and end,
+ * so reads that arrive while a reader's snapshot is open are served in it. The snapshot ends at
+ * the end of the current macrotask (setImmediate), after `snapshotWindowMs` or
+ * `snapshotMaxReads`, and at once when this process commits a write (`end()`, called by the
+ * writer), so a read issued after a write resolved always sees it, and another process's commit
+ * is seen within the window. With `snapshotWindowMs: 0` each read is its own transaction.
+ *
+ * The query cache is validated here, once per snapshot: an entry is served only if it was read
+ * on this connection at the same `PRAGMA data_version`, which changes when any other connection
+ * or process commits.
+ */
+export class SnapshotReader {
+  static readonly WAIT: typeof WAIT = WAIT;
+  readonly #ctx: PoolContext;
+  readonly #readers: ReaderSet;
+  readonly #cache: QueryCache | null;
+  readonly #windowMs: number;
+  readonly #maxReads: number;
+  #conn: Connection | undefined;
+  #startedAt = 0;
+  #reads = 0;
+  #dataVersion = 0;
+  #endScheduled = false;
+  readonly #endAtMacrotask = () => {
+    this.#endScheduled = false;
+    this.end();
+  };
+
+  constructor(ctx: PoolContext, readers: ReaderSet, cache: QueryCache | null) {
+    this.#ctx = ctx;
+    this.#readers = readers;
+    this.#cache = cache;
+    this.#windowMs = ctx.opts.snapshotWindowMs;
+    this.#maxReads = ctx.opts.snapshotWindowMs === 0 ? 1 : ctx.opts.snapshotMaxReads;
+  }
+
+  /** Whether a snapshot is open now. */
+  get open(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  /**
+   * Serves a read now if a reader is at hand (the open snapshot, an idle reader, or a new one);
+   * returns `WAIT` when every reader is leased. Throws SQLite's error.
+   */
+  tryRead(
+    op: Op,
+    sql: string,
+    params: BindParams | undefined,
+    opts: QueryOptions | undefined,
+  ): unknown {
+    let conn = this.#conn;
+    if (conn !== undefined && this.#expired()) {
+      this.end();
+      conn = undefined;
+    }
+    if (conn === undefined) {
+      conn = this.#readers.tryTake();
+      if (conn === undefined) return WAIT;
+      this.#begin(conn);
+    }
+    return this.#read(conn, op, sql, params, opts);
+  }
+
+  /** Serves a read on a reader the caller waited for: it becomes the snapshot, or joins the one opened meanwhile. */
+  readOn(
+    conn: Connection,
+    op: Op,
+    sql: string,
+    params: BindParams | undefined,
+    opts: QueryOptions | undefined,
+  ): unknown {
+    const open = this.#conn;
+    if (open !== undefined) {
+      if (!this.#expired()) {
+        this.#readers.release(conn);
+        return this.#read(open, op, sql, params, opts);
+      }
+      this.end();
+    }
+    this.#begin(conn);
+    return this.#read(conn, op, sql, params, opts);
+  }
+
+  #expired(): boolean {
+    return this.#reads >= this.#maxReads || performance.now() - this.#startedAt >= this.#windowMs;
+  }
+
+  /** Ends the open snapshot (if any) and returns its reader. */
+  end(): void {
+    const conn = this.#conn;
+    if (conn === undefined) return;
+    this.#conn = undefined;
+    try {
+      if (conn.db.inTransaction) conn.statements.get('COMMIT').run();
+    } catch (err) {
+      conn.broken = true;
+      this.#ctx.reportError('snapshot end', err);
+    }
+    this.#readers.release(conn);
+  }
+
+  #begin(conn: Connection): void {
+    const useTx = this.#windowMs > 0 || this.#cache !== null;
+    if (useTx) {
+      try {
+        conn.statements.get('BEGIN').run();
+        if (this.#cache !== null) this.#dataVersion = conn.dataVersion();
+      } catch (err) {
+        this.#readers.release(conn);
+        throw err;
+      }
+    }
+    this.#conn = conn;
+    this.#startedAt = performance.now();
+    this.#reads = 0;
+    this.#ctx.counters.snapshots++;
+    if (!this.#endScheduled) {
+      this.#endScheduled = true;
+      setImmediate(this.#endAtMacrotask).unref();
+    }
+  }
+
+  #read(
+    conn: Connection,
+    op: Op,
+    sql: string,
+    params: BindParams | undefined,
+    opts: QueryOptions | undefined,
+  ): unknown {
+    this.#reads++;
+    const ctx = this.#ctx;
+    ctx.counters.queries++;
+    const t0 = ctx.events.listening('query') ? performance.now() : 0;
+    const cache = this.#cache;
+    let key: string | undefined;
+    if (
+      cache !== null &&
+      op !== 'run' &&
+      opts?.cache !== false &&
+      (opts?.cache !== undefined || ctx.opts.queryCache!.cacheAllReads)
+    ) {
+      key = QueryCache.key(sql, params, op);
+      if (key !== undefined) {
+        const found = cache.lookup(key, conn.id, this.#dataVersion, Date.now());
+        if (found.hit) {
+          if (ctx.events.listening('cache'))
+            ctx.events.emit('cache', { poolId: ctx.id, type: 'hit' });
+          if (t0 !== 0)
+            ctx.emitQuery(
+              sql,
+              params,
+              t0,
+              rowsOf(op, found.value),
+              'read',
+              conn,
+              undefined,
+              undefined,
+              true,
+            );
+          this.#afterRead();
+          return found.value;
+        }
+        if (ctx.events.listening('cache')) {
+          if (found.dropped !== undefined)
+            ctx.events.emit('cache', {
+              poolId: ctx.id,
+              type: 'invalidate',
+              reason: found.dropped,
+              entries: 1,
+            });
+          ctx.events.emit('cache', { poolId: ctx.id, type: 'miss' });
+        }
+      }
+    }
+    let value: unknown;
+    try {
+      value = execute(conn, op, sql, params);
+    } catch (err) {
+      ctx.counters.errors++;
+      if (t0 !== 0) ctx.emitQuery(sql, params, t0, 0, 'read', conn, err);
+      ctx.breaker.failure(err);
+      this.end();
+      throw err;
+    }
+    ctx.breaker.success();
+    if (key !== undefined) {
+      const ttl = typeof opts?.cache === 'object' ? opts.cache.ttlMs : ctx.opts.queryCache!.ttlMs;
+      value = cache!.store(key, value, conn.id, this.#dataVersion, Date.now() + ttl);
+    }
+    if (t0 !== 0) ctx.emitQuery(sql, params, t0, rowsOf(op, value), 'read', conn);
+    this.#afterRead();
+    return value;
+  }
+
+  #afterRead(): void {
+    if (this.#reads >= this.#maxReads) this.end();
+  }
+}

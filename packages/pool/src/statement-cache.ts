@@ -1,0 +1,56 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+interface Slot {
+  readonly stmt: BetterSqlite3.Statement;
+  used: boolean;
+}
+
+/**
+ * A bounded cache of prepared statements for one connection, evicting by CLOCK (second chance),
+ * an approximation of LRU: a hit only sets a flag, so the hot path of a point read does not pay
+ * for re-ordering a Map on every call.
+ */
+export class StatementCache {
+  readonly #db: BetterSqlite3.Database;
+  readonly #max: number;
+  readonly #map = new Map<string, Slot>();
+
+  constructor(db: BetterSqlite3.Database, max: number) {
+    this.#db = db;
+    this.#max = max;
+  }
+
+  /** The prepared statement for `sql`, prepared on first use. */
+  get(sql: string): BetterSqlite3.Statement {
+    const hit = this.#map.get(sql);
+    if (hit !== undefined) {
+      hit.used = true;
+      return hit.stmt;
+    }
+    const stmt = this.#db.prepare(sql);
+    if (this.#max > 0) {
+      if (this.#map.size >= this.#max) this.#evictOne();
+      this.#map.set(sql, { stmt, used: false });
+    }
+    return stmt;
+  }
+
+  #evictOne(): void {
+    // Bounded: each pass clears a flag, so within two passes an unflagged slot is found.
+    for (const [sql, slot] of this.#map) {
+      this.#map.delete(sql);
+      if (!slot.used) return;
+      slot.used = false;
+      this.#map.set(sql, slot);
+    }
+  }
+
+  /** Statements held now. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}

@@ -1,0 +1,84 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Connection } from './connection.js';
+import { HiveDbError } from './errors.js';
+import type { BindParams, RunResult } from './types.js';
+
+/** The three ways a statement is executed. */
+export type Op = 'get' | 'all' | 'run';
+
+const TX_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
+/** Refuses transaction control in a single statement: the pool owns BEGIN/COMMIT on its connections. */
+export function assertNotTransactionControl(sql: string): void {
+  if (TX_CONTROL.test(sql)) {
+    throw new HiveDbError(
+      'POOL_TRANSACTION_CONTROL',
+      `transaction control statements are managed by the pool: use pool.transaction(), pool.begin() or tx.savepoint() instead of ${JSON.stringify(sql.trim().slice(0, 40))}`,
+    );
+  }
+}
+
+/** Validates `sql` and `params` before anything runs, so that a bad call never reaches a connection. */
+export function assertStatementInput(sql: unknown, params: unknown): void {
+  if (typeof sql !== 'string' || sql.trim().length === 0) {
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `sql must be a non-empty string, got ${typeof sql}`,
+    );
+  }
+  if (params !== undefined && (params === null || typeof params !== 'object')) {
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `params must be an array or an object of named parameters, got ${params === null ? 'null' : typeof params}`,
+    );
+  }
+}
+
+function call(
+  stmt: BetterSqlite3.Statement,
+  method: 'get' | 'all' | 'run',
+  params: BindParams | undefined,
+): unknown {
+  if (params === undefined) return stmt[method]();
+  if (Array.isArray(params)) return stmt[method](...params);
+  return stmt[method](params);
+}
+
+/** Runs one statement on `conn` through its statement cache. Throws SQLite's own error. */
+export function execute(
+  conn: Connection,
+  op: Op,
+  sql: string,
+  params: BindParams | undefined,
+): unknown {
+  const stmt = conn.statements.get(sql);
+  if (op !== 'run') {
+    if (!stmt.reader) {
+      // A statement that returns no rows asked for with get/all: run it, and return what it returns (none).
+      call(stmt, 'run', params);
+      return op === 'get' ? undefined : [];
+    }
+    return call(stmt, op, params);
+  }
+  if (stmt.reader) {
+    // `INSERT … RETURNING` and friends: better-sqlite3's run() refuses statements that return rows.
+    call(stmt, 'all', params);
+    const meta = conn.statements
+      .get('SELECT changes() AS changes, last_insert_rowid() AS lastInsertRowid')
+      .get() as RunResult;
+    return { changes: meta.changes, lastInsertRowid: meta.lastInsertRowid };
+  }
+  return call(stmt, 'run', params);
+}
+
+/** Whether a statement only reads (routes it to a reader) — SQLite's own verdict, cached per SQL text. */
+export function isReadonlyStatement(conn: Connection, sql: string): boolean {
+  return conn.statements.get(sql).readonly;
+}
+
+/** Rows a result counts for events: rows returned or rows changed. */
+export function rowsOf(op: Op, result: unknown): number {
+  if (op === 'all') return (result as unknown[]).length;
+  if (op === 'get') return result === undefined ? 0 : 1;
+  return (result as RunResult).changes;
+}

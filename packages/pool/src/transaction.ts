@@ -1,0 +1,262 @@
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import { fromSqliteError, HiveDbError } from './errors.js';
+import { execute, type Op, rowsOf } from './statement.js';
+import type { BindParams, RunResult, TransactionHandle, TransactionMode } from './types.js';
+
+type State = 'active' | 'committed' | 'rolled-back' | 'timed-out';
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * A write transaction on the writer connection. Every call first checks that the transaction is
+ * still active: after a commit, a rollback or a timeout the writer belongs to other work, and a
+ * late call through this handle must never touch it.
+ */
+export class WriteTransaction implements TransactionHandle {
+  readonly id: number;
+  readonly mode: TransactionMode;
+  readonly #conn: Connection;
+  readonly #ctx: PoolContext;
+  readonly #onEnd: (outcome: 'commit' | 'rollback' | 'timeout') => void;
+  readonly #startedAt: number;
+  readonly #deadline: number;
+  #state: State = 'active';
+  #depth = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #onTimeout: ((err: HiveDbError) => void) | undefined;
+  /** Retries before this attempt, reported in the `transaction` event. */
+  retries = 0;
+
+  constructor(
+    conn: Connection,
+    ctx: PoolContext,
+    mode: TransactionMode,
+    timeoutMs: number,
+    onEnd: (outcome: 'commit' | 'rollback' | 'timeout') => void,
+  ) {
+    this.id = ctx.nextTransactionId();
+    this.mode = mode;
+    this.#conn = conn;
+    this.#ctx = ctx;
+    this.#onEnd = onEnd;
+    this.#startedAt = Date.now();
+    this.#deadline = timeoutMs > 0 ? this.#startedAt + timeoutMs : Number.POSITIVE_INFINITY;
+    const begin =
+      mode === 'immediate'
+        ? 'BEGIN IMMEDIATE'
+        : mode === 'exclusive'
+          ? 'BEGIN EXCLUSIVE'
+          : 'BEGIN DEFERRED';
+    conn.db.exec(begin); // throws SQLITE_BUSY when another process holds the lock past busy_timeout
+    if (timeoutMs > 0) {
+      // Not unref'd: it bounds a unit of work that a caller awaits, and is cleared when it ends.
+      this.#timer = setTimeout(() => this.#expire(), timeoutMs);
+    }
+  }
+
+  get active(): boolean {
+    return this.#state === 'active';
+  }
+
+  /** Whether the transaction ended by timing out. */
+  get timedOut(): boolean {
+    return this.#state === 'timed-out';
+  }
+
+  /** Called with the timeout error when the transaction times out while its callback awaits. */
+  onTimeout(fn: (err: HiveDbError) => void): void {
+    this.#onTimeout = fn;
+  }
+
+  get<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row | undefined {
+    return this.#run('get', sql, params) as Row | undefined;
+  }
+
+  all<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row[] {
+    return this.#run('all', sql, params) as Row[];
+  }
+
+  run(sql: string, params?: BindParams): RunResult {
+    return this.#run('run', sql, params) as RunResult;
+  }
+
+  exec(sql: string): void {
+    this.#assertActive();
+    const t0 = performance.now();
+    try {
+      this.#conn.db.exec(sql);
+      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, undefined, this.id);
+    } catch (err) {
+      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err, this.id);
+      this.#ctx.breaker.failure(err);
+      throw fromSqliteError(err);
+    }
+  }
+
+  savepoint<T>(fn: (tx: this) => Promise<T>): Promise<T>;
+  savepoint<T>(fn: (tx: this) => T): T;
+  savepoint<T>(fn: (tx: this) => T | Promise<T>): T | Promise<T> {
+    this.#assertActive();
+    const name = `hivedb_sp_${++this.#depth}`;
+    this.#conn.db.exec(`SAVEPOINT ${name}`);
+    const undo = () => {
+      this.#depth--;
+      if (this.#state !== 'active') return;
+      this.#conn.db.exec(`ROLLBACK TO ${name}`);
+      this.#conn.db.exec(`RELEASE ${name}`);
+    };
+    const done = () => {
+      this.#depth--;
+      this.#assertActive();
+      this.#conn.db.exec(`RELEASE ${name}`);
+    };
+    let out: T | Promise<T>;
+    try {
+      out = fn(this);
+    } catch (err) {
+      undo();
+      throw err;
+    }
+    if (isThenable(out)) {
+      return Promise.resolve(out).then(
+        (v) => {
+          done();
+          return v;
+        },
+        (err: unknown) => {
+          undo();
+          throw err;
+        },
+      );
+    }
+    done();
+    return out;
+  }
+
+  async commit(): Promise<void> {
+    this.commitSync();
+  }
+
+  /** Commits now. A transaction past its deadline is rolled back instead, and this throws the timeout. */
+  commitSync(): void {
+    this.#assertActive();
+    if (Date.now() >= this.#deadline) {
+      this.#expire();
+      this.#assertActive();
+    }
+    try {
+      this.#conn.db.exec('COMMIT');
+    } catch (err) {
+      this.#ctx.breaker.failure(err);
+      this.#end('rolled-back', 'rollback');
+      throw fromSqliteError(err, 'COMMIT failed; the transaction was rolled back');
+    }
+    this.#end('committed', 'commit');
+  }
+
+  async rollback(): Promise<void> {
+    this.rollbackSync();
+  }
+
+  /** Rolls back if still active. Idempotent. */
+  rollbackSync(): void {
+    if (this.#state !== 'active') return;
+    this.#end('rolled-back', 'rollback');
+  }
+
+  #end(state: State, outcome: 'commit' | 'rollback' | 'timeout'): void {
+    this.#state = state;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (state !== 'committed' && this.#conn.db.inTransaction) {
+      try {
+        this.#conn.db.exec('ROLLBACK');
+      } catch (err) {
+        // A failed ROLLBACK leaves the connection in doubt: the writer is replaced.
+        this.#conn.broken = true;
+        this.#ctx.reportError('transaction rollback', err);
+      }
+    }
+    if (state === 'committed') this.#ctx.counters.committed++;
+    else if (state === 'timed-out') this.#ctx.counters.timedOut++;
+    else this.#ctx.counters.rolledBack++;
+    if (this.#ctx.events.listening('transaction')) {
+      this.#ctx.events.emit('transaction', {
+        poolId: this.#ctx.id,
+        transactionId: this.id,
+        mode: this.mode,
+        outcome,
+        durationMs: Date.now() - this.#startedAt,
+        retries: this.retries,
+      });
+    }
+    this.#onEnd(outcome);
+  }
+
+  #expire(): void {
+    if (this.#state !== 'active') return;
+    this.#end('timed-out', 'timeout');
+    this.#onTimeout?.(this.#timeoutError());
+  }
+
+  #timeoutError(): HiveDbError {
+    return new HiveDbError(
+      'POOL_TRANSACTION_TIMEOUT',
+      `transaction ${this.id} exceeded its timeout of ${this.#deadline - this.#startedAt} ms and was rolled back`,
+      { details: { transactionId: this.id } },
+    );
+  }
+
+  #assertActive(): void {
+    if (this.#state === 'active') return;
+    if (this.#state === 'timed-out') throw this.#timeoutError();
+    throw new HiveDbError(
+      'POOL_TRANSACTION_CLOSED',
+      `transaction ${this.id} is already ${this.#state}`,
+    );
+  }
+
+  #run(op: Op, sql: string, params: BindParams | undefined): unknown {
+    this.#assertActive();
+    const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
+    this.#ctx.counters.queries++;
+    try {
+      const result = execute(this.#conn, op, sql, params);
+      if (t0 !== 0)
+        this.#ctx.emitQuery(
+          sql,
+          params,
+          t0,
+          rowsOf(op, result),
+          op === 'run' ? 'write' : 'read',
+          this.#conn,
+          undefined,
+          this.id,
+        );
+      return result;
+    } catch (err) {
+      this.#ctx.counters.errors++;
+      if (t0 !== 0)
+        this.#ctx.emitQuery(
+          sql,
+          params,
+          t0,
+          0,
+          op === 'run' ? 'write' : 'read',
+          this.#conn,
+          err,
+          this.id,
+        );
+      this.#ctx.breaker.failure(err);
+      throw fromSqliteError(err);
+    }
+  }
+}
+
+export { isThenable };

@@ -1,0 +1,240 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { EventSource } from './event-bus.js';
+import type { PoolEvents } from './events.js';
+
+/** Bound parameters: positional (`?`) as an array, or named (`@x`, `:x`, `$x`) as an object. */
+export type BindParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+/** The result of a statement that writes. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted by the statement. */
+  readonly changes: number;
+  /** The rowid of the last row inserted by the statement (0 when none). */
+  readonly lastInsertRowid: number | bigint;
+}
+
+/** Options that every single-statement call accepts. */
+export interface QueryOptions {
+  /**
+   * Per-call query timeout in milliseconds, overriding the pool's `queryTimeout`.
+   * Not enforced yet: see the README ("Query timeouts").
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Use the query result cache for this read (only when the pool has `queryCache` on).
+   * `false` bypasses it; an object sets this entry's TTL.
+   */
+  readonly cache?: boolean | { readonly ttlMs: number };
+}
+
+/** What `executeQuery` resolves to: rows for a statement that reads, a `RunResult` for one that writes. */
+export type QueryResult<Row = Record<string, unknown>> =
+  | { readonly kind: 'rows'; readonly rows: Row[] }
+  | ({ readonly kind: 'run' } & RunResult);
+
+/**
+ * Synchronous statements on one leased connection: the handle a transaction callback, a
+ * `read()` callback and a lease receive. Each call runs at once on that connection.
+ */
+export interface SyncQueryable {
+  /** First row of a statement, or `undefined` when it returns none. */
+  get<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row | undefined;
+  /** Every row of a statement. */
+  all<Row = Record<string, unknown>>(sql: string, params?: BindParams): Row[];
+  /** Runs a statement that writes (or any statement whose rows are not wanted). */
+  run(sql: string, params?: BindParams): RunResult;
+  /**
+   * Runs several `;`-separated statements with no parameters (for migration scripts).
+   * Never pass input from users here: nothing can be bound.
+   */
+  exec(sql: string): void;
+}
+
+/** The handle a `transaction()` callback receives. */
+export interface Transaction extends SyncQueryable {
+  /** Monotonic id of this transaction within the pool. */
+  readonly id: number;
+  /** `'immediate'` (the default: takes the write lock at BEGIN), `'exclusive'` or `'deferred'`. */
+  readonly mode: TransactionMode;
+  /**
+   * Runs `fn` inside a SAVEPOINT: if `fn` throws (or its promise rejects), only the work done
+   * inside the savepoint is rolled back, and the error is re-thrown to the caller of `savepoint`.
+   * Savepoints nest.
+   */
+  savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  savepoint<T>(fn: (tx: Transaction) => T): T;
+}
+
+/** A transaction begun explicitly: nothing is committed until `commit()`. */
+export interface TransactionHandle extends Transaction {
+  /** Commits, releases the writer, and makes every later call on this handle fail. */
+  commit(): Promise<void>;
+  /** Rolls back, releases the writer, and makes every later call on this handle fail. Idempotent. */
+  rollback(): Promise<void>;
+  /** Whether the transaction is still open (not committed, rolled back, or timed out). */
+  readonly active: boolean;
+}
+
+/** How a transaction takes its locks. */
+export type TransactionMode = 'immediate' | 'exclusive' | 'deferred';
+
+/** Options of `transaction()` and `begin()`. */
+export interface TransactionOptions {
+  /** Default `'immediate'`. `'deferred'` is for transactions that only read. */
+  readonly mode?: TransactionMode;
+  /**
+   * When this many milliseconds pass, the transaction is rolled back, its writer is released,
+   * and every later call on its handle throws `POOL_TRANSACTION_TIMEOUT`.
+   * Default: the pool's `transactionTimeout`.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Options of `acquire()` and `withConnection()`. */
+export interface AcquireOptions {
+  /** `'read'` (the default) leases a reader; `'write'` leases the writer (queued behind writes). */
+  readonly mode?: 'read' | 'write';
+  /** How long to wait for a connection, in milliseconds. Default: the pool's `connectionTimeout`. */
+  readonly timeoutMs?: number;
+}
+
+/** A connection leased from the pool. Release it exactly once; `withConnection` does that for you. */
+export interface Lease extends SyncQueryable {
+  /** The connection's id, as it appears in events and stats. */
+  readonly connectionId: number;
+  /** Whether this lease holds the writer or a reader. */
+  readonly mode: 'read' | 'write';
+  /**
+   * Escape hatch: the underlying better-sqlite3 `Database`. Do not close it, change its
+   * `journal_mode`, or leave a transaction open on it; the pool relies on all three.
+   */
+  readonly raw: BetterSqlite3.Database;
+  /** Returns the connection to the pool. Idempotent. */
+  release(): void;
+}
+
+/** A point-in-time picture of the pool, for tests and monitors. */
+export interface PoolStats {
+  readonly filename: string;
+  readonly closed: boolean;
+  /** Connections open now (writer included). */
+  readonly total: number;
+  /** Connections leased now (a transaction, a lease, or an open read snapshot). */
+  readonly leased: number;
+  /** Connections open and idle. */
+  readonly idle: number;
+  readonly readers: { readonly open: number; readonly leased: number; readonly max: number };
+  readonly writer: { readonly open: boolean; readonly busy: boolean; readonly queued: number };
+  /** Callers waiting for a reader. */
+  readonly waiting: number;
+  readonly maxConnections: number;
+  readonly minConnections: number;
+  readonly circuit: CircuitState;
+  readonly counters: {
+    readonly queries: number;
+    readonly errors: number;
+    readonly acquireTimeouts: number;
+    readonly transactions: {
+      readonly committed: number;
+      readonly rolledBack: number;
+      readonly timedOut: number;
+    };
+    readonly retries: number;
+    readonly connectionsOpened: number;
+    readonly connectionsClosed: number;
+    readonly snapshots: number;
+    readonly groupCommits: number;
+    readonly groupedWrites: number;
+    readonly checkpoints: number;
+  };
+  /** Present only when `queryCache` is on. */
+  readonly cache?: {
+    readonly entries: number;
+    readonly hits: number;
+    readonly misses: number;
+    readonly invalidations: number;
+  };
+}
+
+/** The circuit breaker's state. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** What `checkHealth()` found. */
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly checkedAt: number;
+  readonly durationMs: number;
+  /** Idle connections probed, and those that failed and were replaced. */
+  readonly probed: number;
+  readonly replaced: number;
+  /** Readers closed because they were idle past `idleTimeout`, or older than `maxLifetime`. */
+  readonly closedIdle: number;
+  readonly recycled: number;
+  readonly walBytes: number;
+  readonly checkpoint?: {
+    readonly mode: 'PASSIVE' | 'RESTART';
+    readonly walBytesBefore: number;
+    readonly walBytesAfter: number;
+  };
+  readonly circuit: CircuitState;
+  readonly errors: readonly string[];
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** How long to wait for leases and transactions in flight before closing anyway. Default 5000. */
+  readonly timeoutMs?: number;
+}
+
+/** A SQLite connection manager for one database file. Create one with `createPool`. */
+export interface Pool {
+  /** The absolute path of the database file (or `':memory:'`). */
+  readonly filename: string;
+  /** The pool's typed events. */
+  readonly events: EventSource<PoolEvents>;
+  /** First row of a statement, or `undefined`. Reads run in a read snapshot; writes queue for the writer. */
+  get<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<Row | undefined>;
+  /** Every row of a statement. */
+  all<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<Row[]>;
+  /** Runs a statement that writes: queued for the writer, committed with whatever else is queued (group commit). */
+  run(sql: string, params?: BindParams, opts?: QueryOptions): Promise<RunResult>;
+  /** Runs any single statement, reading or writing, and says which it was. */
+  executeQuery<Row = Record<string, unknown>>(
+    sql: string,
+    params?: BindParams,
+    opts?: QueryOptions,
+  ): Promise<QueryResult<Row>>;
+  /**
+   * Runs `fn` in a write transaction (`BEGIN IMMEDIATE` by default) on the writer, queued behind
+   * this process's other writes. Commits when `fn` returns (or its promise resolves); rolls back
+   * and re-throws `fn`'s error unchanged when it throws. When another process holds the write
+   * lock past `busyTimeout`, the whole transaction is retried, so `fn` may run more than once:
+   * keep side effects outside the database out of it.
+   */
+  transaction<T>(fn: (tx: Transaction) => T | Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** Begins a write transaction and hands it over: you call `commit()` or `rollback()`. */
+  begin(opts?: TransactionOptions): Promise<TransactionHandle>;
+  /** Runs `fn` in one read transaction on a reader: every statement sees the same snapshot. */
+  read<T>(fn: (tx: SyncQueryable) => T | Promise<T>, opts?: AcquireOptions): Promise<T>;
+  /** Leases a connection; release it with `lease.release()`. */
+  acquire(opts?: AcquireOptions): Promise<Lease>;
+  /** Leases a connection for the duration of `fn`, and always releases it. */
+  withConnection<T>(fn: (lease: Lease) => T | Promise<T>, opts?: AcquireOptions): Promise<T>;
+  /** A point-in-time picture of connections, queues and counters. */
+  stats(): PoolStats;
+  /** Probes idle connections now, replaces failed ones, trims idle ones, watches the WAL. */
+  checkHealth(): Promise<HealthReport>;
+  /**
+   * Waits for work in flight (up to `timeoutMs`), then closes every connection and clears every
+   * timer. Idempotent. After it, every call fails with `POOL_CLOSED`.
+   */
+  close(opts?: CloseOptions): Promise<void>;
+}

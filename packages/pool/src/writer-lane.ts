@@ -1,0 +1,349 @@
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
+import { backoffDelay, mayRetry, sleep } from './retry.js';
+import { execute, type Op, rowsOf } from './statement.js';
+import type { BindParams } from './types.js';
+
+interface StatementJob {
+  readonly kind: 'stmt';
+  readonly op: Op;
+  readonly sql: string;
+  readonly params: BindParams | undefined;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  readonly firstTriedAt: number;
+  attempts: number;
+}
+
+interface ExclusiveJob {
+  readonly kind: 'exclusive';
+  readonly grant: (conn: Connection) => void;
+  readonly fail: (err: unknown) => void;
+  readonly enqueuedAt: number;
+  cancelled: boolean;
+}
+
+type Job = StatementJob | ExclusiveJob;
+
+/**
+ * The single writer of this process, and the queue in front of it. Our own writers never meet as
+ * SQLITE_BUSY because they never run at once: single-statement writes queue here and are drained
+ * together (group commit: one BEGIN IMMEDIATE … COMMIT, each statement in its own SAVEPOINT, so
+ * a failing statement fails only its own caller); transactions and write leases take the writer
+ * exclusively in FIFO order. Every caller's promise settles only after its COMMIT.
+ */
+export class WriterLane {
+  readonly #ctx: PoolContext;
+  readonly #getWriter: () => Connection;
+  readonly #queue: Job[] = [];
+  #held = false;
+  #drainScheduled = false;
+  #retryPending = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(ctx: PoolContext, getWriter: () => Connection) {
+    this.#ctx = ctx;
+    this.#getWriter = getWriter;
+  }
+
+  /** Whether the writer is held (a transaction, a lease, a retry pending) right now. */
+  get busy(): boolean {
+    return this.#held || this.#retryPending;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues one statement for the writer; settles after the COMMIT that includes it. */
+  submit(op: Op, sql: string, params: BindParams | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        kind: 'stmt',
+        op,
+        sql,
+        params,
+        resolve,
+        reject,
+        firstTriedAt: 0,
+        attempts: 0,
+      });
+      this.#scheduleDrain();
+    });
+  }
+
+  /**
+   * Waits for exclusive use of the writer (FIFO behind everything queued). Resolves with the
+   * writer; the holder must call `releaseExclusive()` exactly once. A waiter that times out is
+   * taken out of the queue at once and can never be granted the writer later.
+   */
+  acquireExclusive(timeoutMs: number): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const job: ExclusiveJob = {
+        kind: 'exclusive',
+        enqueuedAt: Date.now(),
+        cancelled: false,
+        grant: (conn) => {
+          if (timer !== undefined) clearTimeout(timer);
+          resolve(conn);
+        },
+        fail: (err) => {
+          if (timer !== undefined) clearTimeout(timer);
+          reject(err);
+        },
+      };
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        // Not unref'd: it bounds a wait that a caller awaits, and is cleared when the wait ends.
+        timer = setTimeout(() => {
+          const at = this.#queue.indexOf(job);
+          if (at >= 0) this.#queue.splice(at, 1);
+          job.cancelled = true;
+          this.#ctx.counters.acquireTimeouts++;
+          reject(
+            new HiveDbError(
+              'POOL_ACQUIRE_TIMEOUT',
+              `timed out after ${timeoutMs} ms waiting for the writer (${this.#queue.length} queued ahead or behind)`,
+              { details: { mode: 'write', timeoutMs } },
+            ),
+          );
+        }, timeoutMs);
+      }
+      this.#queue.push(job);
+      this.#scheduleDrain();
+    });
+  }
+
+  /** Returns the writer after exclusive use. */
+  releaseExclusive(): void {
+    this.#held = false;
+    this.#drain();
+  }
+
+  /** Resolves when nothing is queued and the writer is not held (for `close()`). */
+  whenIdle(): Promise<void> {
+    if (!this.busy && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Rejects everything still queued (the pool is closing and will not run it). */
+  rejectQueued(err: HiveDbError): void {
+    for (const job of this.#queue.splice(0)) {
+      if (job.kind === 'stmt') job.reject(err);
+      else {
+        job.cancelled = true;
+        job.fail(err);
+      }
+    }
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    // A microtask, not a synchronous run: writes issued in the same tick join one group.
+    queueMicrotask(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
+    while (!this.#held && !this.#retryPending && this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      if (head.kind === 'exclusive') {
+        this.#queue.shift();
+        if (head.cancelled) continue;
+        this.#held = true;
+        let writer: Connection;
+        try {
+          writer = this.#getWriter();
+        } catch (err) {
+          this.#held = false;
+          head.fail(err);
+          continue;
+        }
+        head.grant(writer);
+        return;
+      }
+      let n = 1;
+      const max = this.#ctx.opts.groupCommitMax;
+      while (n < this.#queue.length && n < max && this.#queue[n]!.kind === 'stmt') n++;
+      const group = this.#queue.splice(0, n) as StatementJob[];
+      this.#runGroup(group);
+    }
+    if (!this.busy && this.#queue.length === 0 && this.#idleWaiters.length > 0) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    }
+  }
+
+  #runGroup(group: StatementJob[]): void {
+    let conn: Connection;
+    try {
+      conn = this.#getWriter();
+    } catch (err) {
+      for (const job of group) job.reject(err);
+      return;
+    }
+    const now = Date.now();
+    for (const job of group) {
+      job.attempts++;
+      if (job.firstTriedAt === 0) (job as { firstTriedAt: number }).firstTriedAt = now;
+    }
+    if (group.length === 1) this.#runSingle(conn, group[0]!);
+    else this.#runMany(conn, group);
+  }
+
+  #runSingle(conn: Connection, job: StatementJob): void {
+    const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
+    this.#ctx.counters.queries++;
+    let result: unknown;
+    try {
+      result = execute(conn, job.op, job.sql, job.params);
+    } catch (err) {
+      if (isBusyError(err) && this.#retryLater([job], err)) return;
+      this.#fail(conn, job, err, t0);
+      return;
+    }
+    conn.lastUsedAt = Date.now();
+    this.#ctx.breaker.success();
+    if (t0 !== 0)
+      this.#ctx.emitQuery(job.sql, job.params, t0, rowsOf(job.op, result), 'write', conn);
+    if (!conn.db.inTransaction) this.#ctx.onLocalCommit();
+    job.resolve(result);
+  }
+
+  #runMany(conn: Connection, group: StatementJob[]): void {
+    const db = conn.db;
+    const started = Date.now();
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      if (isBusyError(err) && this.#retryLater(group, err)) return;
+      this.#ctx.breaker.failure(err);
+      const wrapped = fromSqliteError(err, 'could not begin a group commit');
+      for (const job of group) job.reject(wrapped);
+      return;
+    }
+    const results: unknown[] = new Array(group.length);
+    const errors: unknown[] = new Array(group.length);
+    const listening = this.#ctx.events.listening('query');
+    for (let i = 0; i < group.length; i++) {
+      const job = group[i]!;
+      const t0 = listening ? performance.now() : 0;
+      this.#ctx.counters.queries++;
+      db.exec('SAVEPOINT hivedb_group');
+      try {
+        results[i] = execute(conn, job.op, job.sql, job.params);
+        db.exec('RELEASE hivedb_group');
+        if (listening)
+          this.#ctx.emitQuery(job.sql, job.params, t0, rowsOf(job.op, results[i]), 'write', conn);
+      } catch (err) {
+        if (!db.inTransaction) {
+          // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, …): every other
+          // statement of the group is undone, not failed. Fail this one; queue the rest again.
+          if (isBusyError(err) && this.#retryLater(group, err)) return;
+          this.#fail(conn, job, err, t0);
+          const rest = group.filter((_, j) => j !== i);
+          for (const r of rest) r.attempts--;
+          this.#queue.unshift(...rest);
+          return;
+        }
+        db.exec('ROLLBACK TO hivedb_group');
+        db.exec('RELEASE hivedb_group');
+        errors[i] = err;
+        if (listening) this.#ctx.emitQuery(job.sql, job.params, t0, 0, 'write', conn, err);
+      }
+    }
+    try {
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      if (isBusyError(err) && this.#retryLater(group, err)) return;
+      this.#ctx.breaker.failure(err);
+      const wrapped = fromSqliteError(
+        err,
+        'group COMMIT failed; nothing in the group was committed',
+      );
+      for (const job of group) job.reject(wrapped);
+      return;
+    }
+    conn.lastUsedAt = Date.now();
+    this.#ctx.counters.groupCommits++;
+    this.#ctx.counters.groupedWrites += group.length;
+    this.#ctx.counters.committed++;
+    this.#ctx.breaker.success();
+    this.#ctx.onLocalCommit();
+    if (this.#ctx.events.listening('transaction')) {
+      this.#ctx.events.emit('transaction', {
+        poolId: this.#ctx.id,
+        transactionId: this.#ctx.nextTransactionId(),
+        mode: 'group',
+        outcome: 'commit',
+        durationMs: Date.now() - started,
+        retries: Math.max(...group.map((j) => j.attempts)) - 1,
+        statements: group.length,
+      });
+    }
+    for (let i = 0; i < group.length; i++) {
+      const job = group[i]!;
+      if (errors[i] !== undefined) {
+        this.#ctx.counters.errors++;
+        this.#ctx.breaker.failure(errors[i]);
+        job.reject(fromSqliteError(errors[i]));
+      } else job.resolve(results[i]);
+    }
+  }
+
+  #fail(conn: Connection, job: StatementJob, err: unknown, t0: number): void {
+    this.#ctx.counters.errors++;
+    if (t0 !== 0) this.#ctx.emitQuery(job.sql, job.params, t0, 0, 'write', conn, err);
+    this.#ctx.breaker.failure(err);
+    if (isBusyError(err)) {
+      job.reject(busyGaveUp(err, job.attempts, Date.now() - job.firstTriedAt));
+      return;
+    }
+    job.reject(fromSqliteError(err));
+  }
+
+  /** Puts a group back at the head of the queue after a backoff; false when the retry budget is spent. */
+  #retryLater(group: StatementJob[], err: unknown): boolean {
+    const first = group.reduce((a, j) => Math.min(a, j.firstTriedAt), Number.POSITIVE_INFINITY);
+    const attempts = group.reduce((a, j) => Math.max(a, j.attempts), 0);
+    if (!mayRetry(attempts, first, this.#ctx.opts.retry)) {
+      const giveUp = busyGaveUp(err, attempts, Date.now() - first);
+      this.#ctx.counters.errors += group.length;
+      for (const job of group) job.reject(giveUp);
+      return true;
+    }
+    const delay = backoffDelay(attempts, this.#ctx.opts.retry);
+    this.#ctx.counters.retries++;
+    if (this.#ctx.events.listening('retry')) {
+      this.#ctx.events.emit('retry', {
+        poolId: this.#ctx.id,
+        attempt: attempts,
+        delayMs: delay,
+        elapsedMs: Date.now() - first,
+        sqliteCode: sqliteCodeOf(err) ?? 'SQLITE_BUSY',
+        operation: 'write',
+      });
+    }
+    this.#retryPending = true;
+    void sleep(delay).then(() => {
+      this.#retryPending = false;
+      this.#queue.unshift(...group);
+      this.#drain();
+    });
+    return true;
+  }
+}
+
+/** The error a caller gets when another connection kept the lock past every retry. */
+export function busyGaveUp(err: unknown, attempts: number, elapsedMs: number): HiveDbError {
+  const sqliteCode = sqliteCodeOf(err) ?? 'SQLITE_BUSY';
+  return new HiveDbError(
+    'POOL_BUSY',
+    `the database stayed locked by another connection: gave up after ${attempts} attempt(s) over ${elapsedMs} ms (${sqliteCode})`,
+    { cause: err, sqliteCode, details: { attempts, elapsedMs } },
+  );
+}
