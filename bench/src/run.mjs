@@ -1,0 +1,114 @@
+// Entry point: `node --expose-gc src/run.mjs [--quick] [--filter TEXT] [--out NAME]`.
+// Runs every case group (each on its own file in a temporary folder removed at the end),
+// prints a table, and writes results/<NAME>.json and .md (latest for the full run, quick for
+// --quick; a filtered run writes nothing unless --out is given).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { poolGroups } from './cases/pool.mjs';
+import { measureCase, settingsFor } from './harness.mjs';
+import { printTable, writeResults } from './report.mjs';
+
+// Case groups, in the order they run. Store, monitor and offload groups are added here.
+const GROUPS = [...poolGroups];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const resultsDir = path.join(here, '..', 'results');
+
+/** A dependency's version, read from its package.json (tinybench does not export that path). */
+function versionOf(name) {
+  const file = path.join(here, '..', 'node_modules', name, 'package.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    out: { type: 'string' },
+    tmpdir: { type: 'string' },
+  },
+});
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function machine(tmpDir) {
+  const db = new Database(':memory:');
+  const sqlite = db.prepare('select sqlite_version()').pluck().get();
+  db.close();
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    totalMemGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    sqlite,
+    betterSqlite3: versionOf('better-sqlite3'),
+    tinybench: versionOf('tinybench'),
+    tmpDir,
+  };
+}
+
+async function main() {
+  if (typeof globalThis.gc !== 'function')
+    log('note: run with node --expose-gc so that garbage is collected between runs');
+  const settings = settingsFor(args.quick);
+  const tmpDir = fs.mkdtempSync(path.join(args.tmpdir ?? os.tmpdir(), 'hivedb-bench-'));
+  const started = performance.now();
+  const report = {
+    date: new Date().toISOString(),
+    settings: { ...settings, filter: args.filter ?? null },
+    machine: machine(tmpDir),
+    groups: [],
+    cases: [],
+  };
+  log(
+    `hivedb bench (${settings.mode}): ${settings.rounds} rounds × ${settings.timeMs} ms per twin; files in ${tmpDir}`,
+  );
+  const cleanUp = () => fs.rmSync(tmpDir, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanUp();
+    process.exit(130);
+  });
+  try {
+    for (const group of GROUPS) {
+      const groupDir = path.join(tmpDir, group.name.replace(/\W+/g, '-'));
+      fs.mkdirSync(groupDir);
+      log(`${group.name}: preparing ${groupDir}`);
+      const opened = await group.open(groupDir);
+      try {
+        const cases = opened.cases.filter((c) => !args.filter || c.id.includes(args.filter));
+        for (const c of cases) {
+          log(`${c.id}: ${c.name}`);
+          report.cases.push(await measureCase(c, settings, log));
+        }
+        report.groups.push({
+          name: group.name,
+          pragmas: opened.pragmas,
+          ...(opened.extra ? opened.extra() : {}),
+        });
+      } finally {
+        await opened.close();
+      }
+    }
+  } finally {
+    cleanUp();
+  }
+  report.durationS = (performance.now() - started) / 1000;
+  process.stdout.write('\n');
+  printTable(report.cases);
+  const name = args.out ?? (args.filter ? undefined : args.quick ? 'quick' : 'latest');
+  if (name !== undefined) {
+    const written = writeResults(resultsDir, name, report);
+    log(
+      `\nwrote ${path.relative(process.cwd(), written.json)} and ${path.relative(process.cwd(), written.md)}`,
+    );
+  }
+  log(`total ${report.durationS.toFixed(1)} s`);
+}
+
+await main();
