@@ -89,8 +89,8 @@ case "$cmd" in
     ;;
   bench)
     setup
-    turbo run build --output-logs=errors-only >&2
-    pnpm --filter @hivedb/bench run bench "$@"
+    # turbo.json's bench task: never cached; its ^build builds only the packages the bench imports.
+    turbo run bench --filter=@hivedb/bench --output-logs=new-only --log-prefix=none -- "$@"
     ;;
   packaging)
     setup
