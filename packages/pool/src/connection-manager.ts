@@ -78,12 +78,12 @@ export class DatabaseConnectionManager {
   }
 
   /** Leases a reader of pool `name` (the seed's getConnection); release it with `lease.release()`. */
-  getConnection(name: string, mode: 'read' | 'write' = 'read'): Promise<Lease> {
+  async getConnection(name: string, mode: 'read' | 'write' = 'read'): Promise<Lease> {
     return this.getPool(name).acquire({ mode });
   }
 
   /** Begins a write transaction on pool `name`; call `commit()` or `rollback()` on the handle. */
-  beginTransaction(
+  async beginTransaction(
     name: string,
     options: BeginTransactionOptions = {},
   ): Promise<TransactionHandle> {
@@ -94,7 +94,7 @@ export class DatabaseConnectionManager {
   }
 
   /** Runs one statement on pool `name`: rows for a read, changes for a write. */
-  executeQuery<Row = Record<string, unknown>>(
+  async executeQuery<Row = Record<string, unknown>>(
     name: string,
     sql: string,
     params?: BindParams,

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HiveDbError } from './errors.js';
 
+/** Deeper paths are refused: no database needs them, and they only exhaust resolvers. */
+const MAX_DEPTH = 64;
+
 function unsafe(filename: string, why: string): HiveDbError {
   return new HiveDbError(
     'POOL_UNSAFE_PATH',
@@ -22,7 +25,10 @@ function realpathOfExisting(p: string): string {
       return rest.length === 0 ? real : path.join(real, ...rest.reverse());
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        // ELOOP (a symlink cycle), ENAMETOOLONG, EACCES: nothing we can prove stays inside the root.
+        throw unsafe(p, `cannot be resolved (${code ?? 'error'})`);
+      }
       const parent = path.dirname(existing);
       if (parent === existing) return p;
       rest.push(path.basename(existing));
@@ -58,6 +64,7 @@ export function resolveDatabasePath(filename: string, root: string, allowMemory 
     throw unsafe(filename, 'names starting with ":" are reserved by SQLite');
   if (filename.length > 4096) throw unsafe(filename, 'longer than 4096 characters');
   if (filename.includes('\\')) throw unsafe(filename, 'contains a backslash');
+  if (filename.split('/').length > MAX_DEPTH) throw unsafe(filename, `nests deeper than ${MAX_DEPTH} folders`);
 
   const absRoot = path.resolve(root);
   let realRoot: string;
