@@ -64,7 +64,8 @@ export function resolveDatabasePath(filename: string, root: string, allowMemory 
     throw unsafe(filename, 'names starting with ":" are reserved by SQLite');
   if (filename.length > 4096) throw unsafe(filename, 'longer than 4096 characters');
   if (filename.includes('\\')) throw unsafe(filename, 'contains a backslash');
-  if (filename.split('/').length > MAX_DEPTH) throw unsafe(filename, `nests deeper than ${MAX_DEPTH} folders`);
+  if (filename.split('/').length > MAX_DEPTH)
+    throw unsafe(filename, `nests deeper than ${MAX_DEPTH} folders`);
 
   const absRoot = path.resolve(root);
   let realRoot: string;

@@ -47,7 +47,12 @@ const MAX_CLASSIFIED = 10_000;
 
 function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
   const sqliteCode = sqliteCodeOf(err);
-  const code = err instanceof HiveDbError ? err.code : sqliteCode !== undefined ? 'POOL_SQLITE_ERROR' : 'ERROR';
+  const code =
+    err instanceof HiveDbError
+      ? err.code
+      : sqliteCode !== undefined
+        ? 'POOL_SQLITE_ERROR'
+        : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
   return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
 }
