@@ -1,6 +1,6 @@
 // Layering rules for the hivedb packages (see ARCHITECTURE.md, "Dependency rules").
 // Run with `npm run lint:layers` (turbo task `//#lint:layers`), i.e.
-// `depcruise packages --config .dependency-cruiser.cjs`.
+// `depcruise packages bench --config .dependency-cruiser.cjs`.
 //
 // A hivedb package can show up in a cruise under two paths:
 //   - `packages/<name>/...` when the import resolved (pnpm's workspace symlink is followed to the
@@ -55,6 +55,15 @@ module.exports = {
         'so that its place in the layering is a decision, not an accident.',
       from: { path: '^packages/([^/]+)/', pathNot: `^packages/(?:${alt(Object.keys(ALLOWED))})/` },
       to: { path: ANY_HIVEDB, pathNot: '^packages/$1/' },
+    },
+    {
+      name: 'bench-by-name-only',
+      severity: 'error',
+      comment:
+        'The benchmarks measure the packages as users get them: import them by name ' +
+        "('@hivedb/pool'), never by a path into packages/.",
+      from: { path: '^bench/' },
+      to: { path: '^packages/', dependencyTypes: ['local'] },
     },
     {
       name: 'no-relative-cross-package',
