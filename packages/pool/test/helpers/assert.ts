@@ -1,0 +1,72 @@
+import { expect } from 'vitest';
+
+/** The fields of a `HiveDbError` that tests look at. */
+export interface CodedError extends Error {
+  readonly code: string;
+  readonly sqliteCode?: string;
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves at the next turn of the event loop (ends the current macrotask). */
+export const nextMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Runs `fn`, which must throw a `HiveDbError` with `code`; returns the error. */
+export function expectThrowCode(fn: () => unknown, code: string): CodedError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected a thrown ${code}`).toBeInstanceOf(Error);
+  expect((caught as CodedError).name).toBe('HiveDbError');
+  expect((caught as CodedError).code).toBe(code);
+  return caught as CodedError;
+}
+
+/** Awaits `promise`, which must reject with a `HiveDbError` with `code`; returns the error. */
+export async function expectRejectCode(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<CodedError> {
+  const caught = await promise.then(
+    (value) => {
+      throw new Error(
+        `expected a rejection with ${code}, got a value: ${String(JSON.stringify(value))}`,
+      );
+    },
+    (err: unknown) => err,
+  );
+  expect(caught, `expected a rejection with ${code}`).toBeInstanceOf(Error);
+  expect((caught as CodedError).name).toBe('HiveDbError');
+  expect((caught as CodedError).code, (caught as Error).message).toBe(code);
+  return caught as CodedError;
+}
+
+/** Polls `check` every `intervalMs` until it returns true; fails after `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs = 5000,
+  intervalMs = 5,
+): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Milliseconds taken by `fn`'s promise, settled or not; returns the outcome too. */
+export async function timed<T>(
+  fn: () => Promise<T>,
+): Promise<{ ms: number; value?: T; error?: unknown }> {
+  const start = performance.now();
+  try {
+    const value = await fn();
+    return { ms: performance.now() - start, value };
+  } catch (error) {
+    return { ms: performance.now() - start, error };
+  }
+}

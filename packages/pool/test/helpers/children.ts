@@ -1,0 +1,205 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const childrenDir = join(here, 'children');
+
+/** The built package's ESM entry, for child processes that run the pool as a consumer would. */
+export const BUILT_ENTRY = join(here, '..', '..', 'dist', 'index.js');
+
+/** Throws a clear message when the package has not been built (the test task depends on build). */
+export function requireBuiltEntry(): string {
+  if (!existsSync(BUILT_ENTRY)) {
+    throw new Error(`${BUILT_ENTRY} is missing: run \`pnpm --filter @hivedb/pool build\` first`);
+  }
+  return BUILT_ENTRY;
+}
+
+/** A child process started by these helpers, with its stdout split into lines. */
+export interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the first stdout line (past or future) that `match` accepts. */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves once `check()` is true; it is called now and after each new stdout line. */
+  waitUntil(check: () => boolean, timeoutMs?: number): Promise<void>;
+  /** Resolves when the process has exited (with its code or the signal that ended it). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const live = new Set<Child>();
+
+/** Starts `node <script> ...args`; the child is SIGKILLed after the test if still alive. */
+export function spawnNode(script: string, args: readonly string[]): Child {
+  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  let done = false;
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('close', (code, signal) => {
+      done = true;
+      for (const w of waiters) w();
+      resolve({ code, signal });
+    });
+  });
+  const child: Child = {
+    process: proc,
+    pid: proc.pid!,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitForLine(match, timeoutMs = 10_000) {
+      let scanned = 0;
+      let found: string | undefined;
+      return child
+        .waitUntil(() => {
+          for (; scanned < lines.length && found === undefined; scanned++) {
+            if (match(lines[scanned]!)) found = lines[scanned];
+          }
+          return found !== undefined;
+        }, timeoutMs)
+        .then(() => found!);
+    },
+    waitUntil(check, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const run = (): void => {
+          if (check()) {
+            finish();
+            resolve();
+          } else if (done) {
+            finish();
+            reject(
+              new Error(`child ${script} exited before the awaited output; stderr:\n${stderr}`),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(
+            new Error(
+              `child ${script}: awaited output missing after ${timeoutMs} ms; stderr:\n${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        const finish = (): void => {
+          clearTimeout(timer);
+          waiters.delete(run);
+        };
+        waiters.add(run);
+        run();
+      });
+    },
+  };
+  live.add(child);
+  void exited.then(() => live.delete(child));
+  return child;
+}
+
+/** Sends SIGKILL and waits until the process is gone. */
+export async function sigkill(child: Child): Promise<void> {
+  child.process.kill('SIGKILL');
+  await child.exited;
+}
+
+/** SIGKILLs every child still alive (the sandbox calls this after each test). */
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((c) => sigkill(c)));
+}
+
+/** A child process holding SQLite's write lock on a database. */
+export interface LockHolder extends Child {
+  /** Resolves with `Date.now()` in the child just after its COMMIT. */
+  readonly committed: Promise<number>;
+}
+
+/**
+ * Starts a child that opens `file` with better-sqlite3, runs `BEGIN IMMEDIATE`, and holds the
+ * write lock for `holdMs` (then commits and exits) or until it is killed (`'forever'`).
+ * Resolves once the lock is held.
+ */
+export async function holdWriteLock(file: string, holdMs: number | 'forever'): Promise<LockHolder> {
+  const child = spawnNode(join(childrenDir, 'lock-holder.mjs'), [file, String(holdMs)]);
+  await child.waitForLine((l) => l === 'ready');
+  const committed =
+    holdMs === 'forever'
+      ? new Promise<number>(() => {})
+      : child
+          .waitForLine((l) => l.startsWith('committed '), holdMs + 10_000)
+          .then((l) => Number(l.split(' ')[1]));
+  return Object.assign(child, { committed });
+}
+
+/**
+ * Runs one statement in a child process with its own connection, and resolves once the child
+ * has exited, with `Date.now()` in the child just after the statement committed.
+ */
+export async function writeInChild(
+  file: string,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<number> {
+  const child = spawnNode(join(childrenDir, 'writer.mjs'), [file, sql, JSON.stringify(params)]);
+  const { code, signal } = await child.exited;
+  const line = child.lines.find((l) => l.startsWith('committed '));
+  if (code !== 0 || !line) {
+    throw new Error(`writer child failed (code ${code}, signal ${signal}):\n${child.stderr()}`);
+  }
+  return Number(line.split(' ')[1]);
+}
+
+/**
+ * Like `writeInChild`, but blocks this process until the child has exited: no macrotask of
+ * this process ends meanwhile, so a read snapshot opened just before stays "current".
+ */
+export function writeInChildSync(file: string, sql: string, params: readonly unknown[] = []): void {
+  const res = spawnSync(
+    process.execPath,
+    [join(childrenDir, 'writer.mjs'), file, sql, JSON.stringify(params)],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
+  if (res.status !== 0)
+    throw new Error(`writer child failed (status ${res.status}):\n${res.stderr}`);
+}
+
+/** Starts a child running the built pool that inserts rows forever, printing each committed id. */
+export function startPoolWriter(root: string, filename: string, firstId = 1): Child {
+  return spawnNode(join(childrenDir, 'pool-writer.mjs'), [
+    requireBuiltEntry(),
+    root,
+    filename,
+    String(firstId),
+  ]);
+}
+
+/** Starts a child that uses the built pool, closes it, and should then exit on its own. */
+export function startPoolLifecycle(root: string, filename: string): Child {
+  return spawnNode(join(childrenDir, 'pool-lifecycle.mjs'), [requireBuiltEntry(), root, filename]);
+}
+
+/** Starts a child that closes a pool with a lease never released and a caller waiting; it prints one JSON line. */
+export function startPoolCloseBound(root: string, filename: string): Child {
+  return spawnNode(join(childrenDir, 'pool-close-bound.mjs'), [
+    requireBuiltEntry(),
+    root,
+    filename,
+  ]);
+}

@@ -1,0 +1,26 @@
+// Runs the BUILT pool (the path of dist/index.js is argv[2]) and writes forever, in groups of
+// concurrent `pool.run` inserts, printing each id only after its promise resolved.
+// Usage: node pool-writer.mjs <dist/index.js> <root> <filename> <first id>
+import { pathToFileURL } from 'node:url';
+
+const [dist, root, filename, first] = process.argv.slice(2);
+const { createPool } = await import(pathToFileURL(dist).href);
+const pool = createPool({ root, filename });
+await pool.run('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+process.stdout.write('ready\n');
+
+let next = Number(first ?? 1);
+for (;;) {
+  const group = [];
+  for (let i = 0; i < 16; i++) {
+    const id = next++;
+    group.push(
+      pool.run('INSERT INTO items (id, body) VALUES (?, ?)', [id, `row ${id}`]).then(() => {
+        process.stdout.write(`${id}\n`);
+      }),
+    );
+  }
+  await Promise.all(group);
+  // Yield to the event loop so that SIGKILL can land between groups and within them.
+  await new Promise((resolve) => setImmediate(resolve));
+}

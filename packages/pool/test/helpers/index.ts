@@ -1,0 +1,26 @@
+export { type Sandbox, type SandboxPoolOptions, useSandbox } from './sandbox.js';
+export {
+  BUILT_ENTRY,
+  type Child,
+  holdWriteLock,
+  killAll,
+  type LockHolder,
+  requireBuiltEntry,
+  sigkill,
+  spawnNode,
+  startPoolCloseBound,
+  startPoolLifecycle,
+  startPoolWriter,
+  writeInChild,
+  writeInChildSync,
+} from './children.js';
+export { type CorruptedHeader, corruptHeader } from './faults.js';
+export {
+  type CodedError,
+  expectRejectCode,
+  expectThrowCode,
+  nextMacrotask,
+  sleep,
+  timed,
+  waitFor,
+} from './assert.js';
