@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { RetryEvent } from '../src/index.js';
+import { holdWriteLock, sigkill, timed, useSandbox } from './helpers/index.js';
+import type { CodedError } from './helpers/index.js';
+
+const sb = useSandbox();
+
+describe('another process holding the write lock', () => {
+  it('our write waits, retries, and succeeds once the other process commits', async () => {
+    const s = sb();
+    const pool = s.pool({ filename: 'busy.db', busyTimeout: 50 });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const retries: RetryEvent[] = [];
+    pool.events.on('retry', (e) => retries.push(e));
+
+    const holder = await holdWriteLock(s.file('busy.db'), 600);
+    const [single, tx] = await Promise.all([
+      timed(() => pool.run('INSERT INTO t (v) VALUES (?)', ['single'])),
+      timed(() => pool.transaction((t) => t.run('INSERT INTO t (v) VALUES (?)', ['tx']))),
+    ]);
+    expect(single.error).toBeUndefined();
+    expect(tx.error).toBeUndefined();
+    // The lock was held ~600 ms after `ready`: neither write can have finished long before that.
+    expect(single.ms).toBeGreaterThanOrEqual(400);
+    expect(single.ms).toBeLessThan(5000);
+    expect(tx.ms).toBeLessThan(5000);
+    await holder.committed;
+
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(retries[0]!.sqliteCode).toMatch(/^SQLITE_BUSY/);
+    expect(retries[0]!.attempt).toBeGreaterThanOrEqual(1);
+    expect(pool.stats().counters.retries).toBeGreaterThanOrEqual(1);
+    expect(await pool.all('SELECT v FROM t ORDER BY v')).toEqual([{ v: 'single' }, { v: 'tx' }]);
+  });
+
+  it('with the other process never letting go, our write fails with POOL_BUSY after the bound', async () => {
+    const s = sb();
+    const pool = s.pool({
+      filename: 'stuck.db',
+      busyTimeout: 50,
+      retry: { maxElapsedMs: 500 },
+      // Busy is not "the database is unwell": even a threshold of 1 must not open the circuit.
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 60_000 },
+    });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await pool.run("INSERT INTO t (v) VALUES ('before')");
+    const holder = await holdWriteLock(s.file('stuck.db'), 'forever');
+
+    // Readers are not blocked by another process's writer (WAL).
+    const read = await timed(() => pool.get<{ n: number }>('SELECT count(*) AS n FROM t'));
+    expect(read.value).toEqual({ n: 1 });
+    expect(read.ms).toBeLessThan(1000);
+
+    const [write, tx] = await Promise.all([
+      timed(() => pool.run("INSERT INTO t (v) VALUES ('lost')")),
+      timed(() => pool.transaction((t) => t.run("INSERT INTO t (v) VALUES ('lost tx')"))),
+    ]);
+    for (const outcome of [write, tx]) {
+      const err = outcome.error as CodedError;
+      expect(err).toBeInstanceOf(Error);
+      expect(err.name).toBe('HiveDbError');
+      expect(err.code).toBe('POOL_BUSY');
+      expect(err.sqliteCode).toMatch(/^SQLITE_BUSY/);
+      expect(outcome.ms).toBeGreaterThanOrEqual(400);
+      expect(outcome.ms).toBeLessThan(5000);
+    }
+    expect(pool.stats().circuit).toBe('closed');
+
+    await sigkill(holder);
+    // The pool is not poisoned by the failure: the next write goes through.
+    await pool.run("INSERT INTO t (v) VALUES ('after')");
+    expect(await pool.all('SELECT v FROM t ORDER BY id')).toEqual([
+      { v: 'before' },
+      { v: 'after' },
+    ]);
+  });
+});
