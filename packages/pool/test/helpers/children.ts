@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const childrenDir = join(here, 'children');
 
-/** The built package's ESM entry, for child processes that run the pool as a consumer would. */
+/**
+ * The built package's ESM entry. Child scripts import `@hivedb/pool` by name (the package's
+ * self-reference resolves to it), as a consumer would.
+ */
 export const BUILT_ENTRY = join(here, '..', '..', 'dist', 'index.js');
 
 /** Throws a clear message when the package has not been built (the test task depends on build). */
@@ -182,24 +185,24 @@ export function writeInChildSync(file: string, sql: string, params: readonly unk
 
 /** Starts a child running the built pool that inserts rows forever, printing each committed id. */
 export function startPoolWriter(root: string, filename: string, firstId = 1): Child {
-  return spawnNode(join(childrenDir, 'pool-writer.mjs'), [
-    requireBuiltEntry(),
-    root,
-    filename,
-    String(firstId),
-  ]);
+  requireBuiltEntry();
+  return spawnNode(join(childrenDir, 'pool-writer.mjs'), [root, filename, String(firstId)]);
 }
 
 /** Starts a child that uses the built pool, closes it, and should then exit on its own. */
 export function startPoolLifecycle(root: string, filename: string): Child {
-  return spawnNode(join(childrenDir, 'pool-lifecycle.mjs'), [requireBuiltEntry(), root, filename]);
+  requireBuiltEntry();
+  return spawnNode(join(childrenDir, 'pool-lifecycle.mjs'), [root, filename]);
 }
 
 /** Starts a child that closes a pool with a lease never released and a caller waiting; it prints one JSON line. */
 export function startPoolCloseBound(root: string, filename: string): Child {
-  return spawnNode(join(childrenDir, 'pool-close-bound.mjs'), [
-    requireBuiltEntry(),
-    root,
-    filename,
-  ]);
+  requireBuiltEntry();
+  return spawnNode(join(childrenDir, 'pool-close-bound.mjs'), [root, filename]);
+}
+
+/** Runs a consumer script (`consumer.mjs` or `consumer.cjs`) that loads the built package by name. */
+export function startConsumer(kind: 'mjs' | 'cjs', args: readonly string[] = []): Child {
+  requireBuiltEntry();
+  return spawnNode(join(childrenDir, `consumer.${kind}`), args);
 }

@@ -8,6 +8,7 @@ export {
   requireBuiltEntry,
   sigkill,
   spawnNode,
+  startConsumer,
   startPoolCloseBound,
   startPoolLifecycle,
   startPoolWriter,

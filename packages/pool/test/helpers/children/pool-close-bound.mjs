@@ -1,11 +1,11 @@
-// Closes a pool (the BUILT package) while a lease is never released and a caller waits for a
-// connection, then prints what happened as one JSON line. Run in a child process because a
-// close() that never yields to the event loop would otherwise take the test runner down with it.
-// Usage: node pool-close-bound.mjs <dist/index.js> <root> <filename>
-import { pathToFileURL } from 'node:url';
+// Closes a pool (the built package, imported by name) while a lease is never released and a
+// caller waits for a connection, then prints what happened as one JSON line. Run in a child
+// process because a close() that never yields to the event loop would otherwise take the test
+// runner down with it.
+// Usage: node pool-close-bound.mjs <root> <filename>
+import { createPool } from '@hivedb/pool';
 
-const [dist, root, filename] = process.argv.slice(2);
-const { createPool } = await import(pathToFileURL(dist).href);
+const [root, filename] = process.argv.slice(2);
 const pool = createPool({ root, filename, maxConnections: 2 });
 const lease = await pool.acquire();
 const waiter = pool.acquire({ timeoutMs: 10_000 }).then(

@@ -1,9 +1,9 @@
-// Uses the BUILT pool briefly, closes it, and then does nothing: the process must exit by itself.
-// Usage: node pool-lifecycle.mjs <dist/index.js> <root> <filename>
-import { pathToFileURL } from 'node:url';
+// Uses the built pool (imported by its package name) briefly, closes it, and then does nothing:
+// the process must exit by itself.
+// Usage: node pool-lifecycle.mjs <root> <filename>
+import { createPool } from '@hivedb/pool';
 
-const [dist, root, filename] = process.argv.slice(2);
-const { createPool } = await import(pathToFileURL(dist).href);
+const [root, filename] = process.argv.slice(2);
 const pool = createPool({ root, filename, queryCache: true });
 await pool.run('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)');
 await Promise.all([

@@ -1,10 +1,9 @@
-// Runs the BUILT pool (the path of dist/index.js is argv[2]) and writes forever, in groups of
-// concurrent `pool.run` inserts, printing each id only after its promise resolved.
-// Usage: node pool-writer.mjs <dist/index.js> <root> <filename> <first id>
-import { pathToFileURL } from 'node:url';
+// Runs the built pool, imported by its package name as a consumer would, and writes forever in
+// groups of concurrent `pool.run` inserts, printing each id only after its promise resolved.
+// Usage: node pool-writer.mjs <root> <filename> <first id>
+import { createPool } from '@hivedb/pool';
 
-const [dist, root, filename, first] = process.argv.slice(2);
-const { createPool } = await import(pathToFileURL(dist).href);
+const [root, filename, first] = process.argv.slice(2);
 const pool = createPool({ root, filename });
 await pool.run('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
 process.stdout.write('ready\n');
