@@ -2,8 +2,8 @@
 // Fails (exit 1) when the Drizzle definitions and the committed migrations disagree.
 //
 // For each database (memory, hive):
-//   1. every journal entry has its <tag>.sql and a hand-written <tag>.down.sql, and no .sql file
-//      is missing from the journal;
+//   1. `drizzle-kit check` finds the snapshots consistent; every journal entry has its <tag>.sql
+//      and a hand-written <tag>.down.sql, and no .sql file is missing from the journal;
 //   2. `drizzle-kit generate` run over a copy of the committed folder produces nothing new
 //      (a definition changed without a generated migration → drift);
 //   3. the committed migrations, applied in order to an empty database, give the same schema as
@@ -26,6 +26,20 @@ const migrationsRoot = path.resolve(at >= 0 ? args[at + 1] : path.join(pkg, 'mig
 const drizzleKit = path.join(pkg, 'node_modules', '.bin', 'drizzle-kit');
 const BREAKPOINT = '--> statement-breakpoint';
 const problems = [];
+
+function drizzleKitCheck(database) {
+  const result = spawnSync(drizzleKit, ['check', '--config', `drizzle.${database}.config.ts`], {
+    cwd: pkg,
+    env: {
+      ...process.env,
+      HIVEDB_MIGRATIONS_OUT: path.relative(pkg, path.join(migrationsRoot, database)),
+    },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0 || !/Everything's fine/.test(result.stdout)) {
+    problems.push(`${database}: drizzle-kit check failed:\n${result.stdout}${result.stderr}`);
+  }
+}
 
 function generate(database, out) {
   // drizzle-kit prefixes `out` with './': it must be relative to the package.
@@ -126,6 +140,8 @@ try {
       if (file.endsWith('.sql') && !tags.has(tag))
         problems.push(`${database}: ${file} is not in meta/_journal.json`);
     }
+
+    drizzleKitCheck(database);
 
     const copy = path.join(tmp, `${database}-copy`);
     fs.cpSync(committed, copy, { recursive: true });

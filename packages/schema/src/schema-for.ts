@@ -1,14 +1,17 @@
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { SchemaError } from './errors.js';
 import { type DatabaseName, packagedMigrationsFolder } from './migrations-folder.js';
-import { agentMemory, queryPerformance } from './tables/hive.js';
-import { sharedMemory } from './tables/memory.js';
+import * as hive from './tables/hive.js';
+import * as memory from './tables/memory.js';
+
+// Every table exported by a tables file belongs to its database: drizzle-kit reads the same
+// exports, so a table added there is in the migrations, the definitions and the integrity check.
 
 /** The tables of `memory.db`, keyed by their export name. */
-export const memoryTables = Object.freeze({ sharedMemory });
+export const memoryTables = Object.freeze({ ...memory });
 
 /** The tables of `hive.db`, keyed by their export name. */
-export const hiveTables = Object.freeze({ agentMemory, queryPerformance });
+export const hiveTables = Object.freeze({ ...hive });
 
 /** One database's Drizzle tables, its file name under the root, and its migrations folder. */
 export interface SchemaDefinition<

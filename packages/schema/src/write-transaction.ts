@@ -2,7 +2,9 @@ import { type SyncQueryable, sqliteCodeOf } from '@hivedb/pool';
 import { SchemaError } from './errors.js';
 import { foreignKeyViolations, queryableOf, type RawDatabase } from './raw-connection.js';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+// Not unref()ed: this pause is part of an awaited migration, and a process with nothing else to
+// do must not exit in the middle of it.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `work` until it does not fail with `SQLITE_BUSY*` (another process holds the write lock),

@@ -216,4 +216,38 @@ describe('Migrator', () => {
     expect((await one.status()).upToDate).toBe(true);
     expect((await two.status()).applied).toHaveLength(PARENT_CHILD.length);
   });
+
+  it('waits for another connection’s write lock, and gives up after lockTimeoutMs with SCHEMA_LOCK_TIMEOUT', async () => {
+    const dir = tempDir();
+    const folder = writeMigrations(path.join(dir, 'm'), [A, B, C]);
+    const pool = openPool(dir);
+    await new Migrator(pool, { migrationsFolder: folder }).migrate({ to: 0 });
+    const other = new Database(path.join(dir, 'test.db'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const impatient = new Migrator(pool, {
+        migrationsFolder: folder,
+        backup: false,
+        lockTimeoutMs: 50,
+      });
+      await expect(impatient.migrate()).rejects.toMatchObject({
+        code: 'SCHEMA_LOCK_TIMEOUT',
+        sqliteCode: 'SQLITE_BUSY',
+      });
+      expect((await impatient.status()).current).toBe('0000_a');
+
+      const started = Date.now();
+      setTimeout(() => other.exec('COMMIT'), 400);
+      const patient = new Migrator(pool, {
+        migrationsFolder: folder,
+        backup: false,
+        lockTimeoutMs: 10_000,
+      });
+      expect((await patient.migrate()).applied).toEqual(['0001_b', '0002_c']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
 });
