@@ -107,7 +107,7 @@ export class Migrator {
         );
       if (adopt) {
         const baseline = files[0]!;
-        result.adoptedRows = await inWriteTransaction(
+        const copied = await inWriteTransaction(
           raw,
           {
             foreignKeysOff: true,
@@ -115,9 +115,10 @@ export class Migrator {
             label: `adoption by ${baseline.tag}`,
           },
           // Another process may have adopted it since the state was read: then there is a record.
-          (db) => (migrationRecord.exists(db) ? {} : adoptSeedLayout(db, baseline)),
+          (db) => (migrationRecord.exists(db) ? null : adoptSeedLayout(db, baseline)),
         );
-        result.adopted = true;
+        result.adopted = copied !== null;
+        result.adoptedRows = copied ?? {};
       }
       for (const file of plan) {
         const done = await this.#run(raw, file, file.up, applied, (db) => {
