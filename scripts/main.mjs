@@ -20,7 +20,9 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const manager = new DatabaseConnectionManager({ root, maxConnections: 10, enableWAL: true });
 const memory = manager.createPool('memory');
 const hive = manager.createPool('hive');
-say(`opened ${memory.filename} and ${hive.filename} (WAL, ${memory.stats().total} + ${hive.stats().total} connections)`);
+say(
+  `opened ${memory.filename} and ${hive.filename} (WAL, ${memory.stats().total} + ${hive.stats().total} connections)`,
+);
 
 const schema = new DatabaseSchemaManager(manager, { backup: false });
 const init = await schema.initializeSchemas();
@@ -62,23 +64,30 @@ async function agent(id) {
     );
     log.push([id, key, 'write']);
     const peer = `agent-${(id + 1 + r) % agents}`;
-    await timed(() => memory.get('SELECT value FROM shared_memory WHERE namespace = ? AND key = ?', [peer, key]));
+    await timed(() =>
+      memory.get('SELECT value FROM shared_memory WHERE namespace = ? AND key = ?', [peer, key]),
+    );
     log.push([id, key, 'read']);
     await timed(() =>
       memory.transaction((tx) => {
-        const { value: v } = tx.get("SELECT value FROM shared_memory WHERE namespace = 'shared_state' AND key = ?", [counterKey]);
-        tx.run("UPDATE shared_memory SET value = ?, version = version + 1, updated_at = ? WHERE namespace = 'shared_state' AND key = ?", [
-          String(Number(v) + 1),
-          now(),
-          counterKey,
-        ]);
+        const { value: v } = tx.get(
+          "SELECT value FROM shared_memory WHERE namespace = 'shared_state' AND key = ?",
+          [counterKey],
+        );
+        tx.run(
+          "UPDATE shared_memory SET value = ?, version = version + 1, updated_at = ? WHERE namespace = 'shared_state' AND key = ?",
+          [String(Number(v) + 1), now(), counterKey],
+        );
       }),
     );
   }
   await hive.transaction((tx) => {
     let t = now() * 1000;
     for (const [agentId, key, type] of log) {
-      tx.run('INSERT INTO agent_memory (agent_id, memory_key, access_type, timestamp) VALUES (?, ?, ?, ?)', [String(agentId), key, type, t++]);
+      tx.run(
+        'INSERT INTO agent_memory (agent_id, memory_key, access_type, timestamp) VALUES (?, ?, ?, ?)',
+        [String(agentId), key, type, t++],
+      );
     }
   });
 }
@@ -86,22 +95,35 @@ async function agent(id) {
 await Promise.all(Array.from({ length: agents }, (_, i) => agent(i)));
 const elapsed = (performance.now() - started) / 1000;
 
-const { value: counter } = await memory.get("SELECT value FROM shared_memory WHERE namespace = 'shared_state' AND key = ?", [counterKey]);
+const { value: counter } = await memory.get(
+  "SELECT value FROM shared_memory WHERE namespace = 'shared_state' AND key = ?",
+  [counterKey],
+);
 const expected = agents * rounds;
 const lost = expected - Number(counter);
-const logged = await hive.get('SELECT count(*) AS n FROM agent_memory WHERE memory_key LIKE ?', [`${runId}:%`]);
+const logged = await hive.get('SELECT count(*) AS n FROM agent_memory WHERE memory_key LIKE ?', [
+  `${runId}:%`,
+]);
 const integrity = [];
 for (const pool of [memory, hive]) {
   const rows = await pool.all('PRAGMA integrity_check');
-  integrity.push(`${path.basename(pool.filename)} ${rows.map((r) => r.integrity_check).join(', ')}`);
+  integrity.push(
+    `${path.basename(pool.filename)} ${rows.map((r) => r.integrity_check).join(', ')}`,
+  );
 }
 latencies.sort((a, b) => a - b);
 const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
 const s = memory.stats().counters;
 
-say(`agents: ${agents} async agents x ${rounds} rounds (write own result, read a peer's, increment the shared counter)`);
-say(`operations: ${ops} in ${elapsed.toFixed(2)} s = ${Math.round(ops / elapsed)} ops/s, p99 ${p99.toFixed(2)} ms`);
-say(`group commits: ${s.groupCommits} (${s.groupedWrites} writes), transactions committed: ${s.transactions.committed}, read snapshots: ${s.snapshots}, retries: ${s.retries}`);
+say(
+  `agents: ${agents} async agents x ${rounds} rounds (write own result, read a peer's, increment the shared counter)`,
+);
+say(
+  `operations: ${ops} in ${elapsed.toFixed(2)} s = ${Math.round(ops / elapsed)} ops/s, p99 ${p99.toFixed(2)} ms`,
+);
+say(
+  `group commits: ${s.groupCommits} (${s.groupedWrites} writes), transactions committed: ${s.transactions.committed}, read snapshots: ${s.snapshots}, retries: ${s.retries}`,
+);
 say(`shared counter: ${counter} of ${expected} expected, lost updates: ${lost}`);
 say(`access log rows written to hive.db: ${logged.n}`);
 say(`integrity_check: ${integrity.join('; ')}`);

@@ -99,6 +99,7 @@ class SqlitePool implements Pool {
   readonly #cache: QueryCache | null;
   readonly #kinds = new Map<string, StatementKind>();
   readonly #inFlight = new Set<PoolLease | WriteTransaction>();
+  readonly #settled: Array<() => void> = [];
   #writer: Connection | undefined;
   #nextConnectionId = 1;
   #nextTransactionId = 1;
@@ -483,6 +484,7 @@ class SqlitePool implements Pool {
           this.#inFlight.delete(tx);
           if (outcome === 'commit') this.#ctx.onLocalCommit();
           lane.releaseExclusive();
+          this.#notifySettled();
         });
         tx.retries = attempt - 1;
         this.#inFlight.add(tx);
@@ -598,6 +600,7 @@ class SqlitePool implements Pool {
       this.#lane!.releaseExclusive();
     } else this.#readers.release(conn);
     this.#emitUtilization();
+    this.#notifySettled();
   }
 
   #emitUtilization(): void {
@@ -708,12 +711,19 @@ class SqlitePool implements Pool {
   }
 
   async #drained(): Promise<void> {
-    while (
-      this.#inFlight.size > 0 ||
-      (this.#lane !== undefined && (this.#lane.busy || this.#lane.queued > 0))
-    ) {
-      await Promise.race([this.#lane?.whenIdle() ?? Promise.resolve(), sleep(10)]);
+    const lane = this.#lane;
+    const laneBusy = () => lane !== undefined && (lane.busy || lane.queued > 0);
+    while (this.#inFlight.size > 0 || laneBusy()) {
+      await new Promise<void>((resolve) => {
+        this.#settled.push(resolve);
+        if (laneBusy()) void lane!.whenIdle().then(resolve);
+      });
     }
+  }
+
+  /** A lease or transaction ended: wake `close()` if it is waiting for work in flight. */
+  #notifySettled(): void {
+    if (this.#settled.length > 0) for (const wake of this.#settled.splice(0)) wake();
   }
 
   #assertOpen(): void {
