@@ -26,7 +26,13 @@ say(
 
 const schema = new DatabaseSchemaManager(manager, { backup: false });
 const init = await schema.initializeSchemas();
-say(`schemas: ${JSON.stringify(init)}`);
+for (const [name, r] of Object.entries(init)) {
+  const what =
+    r.applied.length > 0 ? `applied ${r.applied.join(', ')}` : 'already at the latest migration';
+  say(
+    `schema of ${name}.db: ${what}${r.adopted ? ' (adopted the original layout)' : ''} in ${r.durationMs.toFixed(1)} ms`,
+  );
+}
 
 const started = performance.now();
 const runId = `run-${Date.now()}`;
