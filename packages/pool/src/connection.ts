@@ -20,6 +20,8 @@ export class Connection {
   lastUsedAt: number;
   /** Set when a statement on it failed in a way that means the connection cannot be trusted. */
   broken = false;
+  /** The `PRAGMA data_version` this connection last reported (-1: never asked). */
+  lastDataVersion = -1;
   #closed = false;
   #dataVersion: BetterSqlite3.Statement | undefined;
 

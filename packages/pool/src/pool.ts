@@ -204,7 +204,7 @@ class SqlitePool implements Pool {
         }
       },
       onLocalCommit: () => {
-        this.#snapshots.end();
+        this.#snapshots.localCommit();
         if (this.#cache !== null && this.#cache.size > 0) {
           const n = this.#cache.clear();
           if (events.listening('cache'))
@@ -280,6 +280,11 @@ class SqlitePool implements Pool {
     if (this.#kinds.size >= MAX_CLASSIFIED) this.#kinds.clear();
     this.#kinds.set(sql, kind);
     return kind;
+  }
+
+  generation(): number | undefined {
+    if (this.#closed || this.#readers.max === 0) return undefined;
+    return this.#snapshots.generation();
   }
 
   get<Row = Record<string, unknown>>(

@@ -2,18 +2,17 @@
 interface Entry {
   readonly value: unknown;
   readonly expiresAt: number;
-  readonly connectionId: number;
-  readonly dataVersion: number;
+  readonly generation: number;
 }
 
 /** Why entries were dropped. */
 export type InvalidationReason = 'write' | 'external-commit' | 'ttl' | 'evict';
 
 /**
- * The pool's query result cache. An entry is served only in a snapshot of the same connection
- * whose `PRAGMA data_version` is unchanged since the entry was read (no commit by any other
- * connection or process since), and only until any write through this pool clears the cache.
- * So a hit always equals what a fresh read in that snapshot would return.
+ * The pool's query result cache. An entry is served only while the pool's generation is the one
+ * it was read at: the generation moves on every commit of this pool and whenever a snapshot
+ * finds `PRAGMA data_version` changed (a commit by another connection or process). So a hit
+ * always equals what a fresh read in the current snapshot would return.
  * Results are frozen: a caller cannot change a cached row in place.
  */
 export class QueryCache {
@@ -40,8 +39,7 @@ export class QueryCache {
   /** The cached value, or `undefined` with the reason it is not servable. */
   lookup(
     key: string,
-    connectionId: number,
-    dataVersion: number,
+    generation: number,
     now: number,
   ): { hit: true; value: unknown } | { hit: false; dropped?: InvalidationReason } {
     const e = this.#map.get(key);
@@ -55,32 +53,23 @@ export class QueryCache {
       this.invalidations++;
       return { hit: false, dropped: 'ttl' };
     }
-    if (e.connectionId !== connectionId || e.dataVersion !== dataVersion) {
+    if (e.generation !== generation) {
       this.#map.delete(key);
       this.misses++;
-      if (e.connectionId === connectionId) {
-        this.invalidations++;
-        return { hit: false, dropped: 'external-commit' };
-      }
-      return { hit: false };
+      this.invalidations++;
+      return { hit: false, dropped: 'external-commit' };
     }
     this.hits++;
     return { hit: true, value: e.value };
   }
 
-  store(
-    key: string,
-    value: unknown,
-    connectionId: number,
-    dataVersion: number,
-    expiresAt: number,
-  ): unknown {
+  store(key: string, value: unknown, generation: number, expiresAt: number): unknown {
     const frozen = freezeResult(value);
     if (this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next().value as string;
       this.#map.delete(oldest);
     }
-    this.#map.set(key, { value: frozen, expiresAt, connectionId, dataVersion });
+    this.#map.set(key, { value: frozen, expiresAt, generation });
     return frozen;
   }
 

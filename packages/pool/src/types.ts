@@ -228,6 +228,15 @@ export interface Pool {
   acquire(opts?: AcquireOptions): Promise<Lease>;
   /** Leases a connection for the duration of `fn`, and always releases it. */
   withConnection<T>(fn: (lease: Lease) => T | Promise<T>, opts?: AcquireOptions): Promise<T>;
+  /**
+   * A number that moves whenever the database may have changed: on every commit through this
+   * pool, and when a read snapshot finds `PRAGMA data_version` changed (a commit by any other
+   * connection or process). It opens or joins the read snapshot that `get`/`all` are served
+   * from, so a value cached with generation `g` equals a fresh read while `generation() === g`.
+   * Cheap (no statement) inside an open snapshot. `undefined` when it cannot tell (every reader
+   * leased, a `:memory:` pool, a closed pool): then read fresh.
+   */
+  generation(): number | undefined;
   /** A point-in-time picture of connections, queues and counters. */
   stats(): PoolStats;
   /** Probes idle connections now, replaces failed ones, trims idle ones, watches the WAL. */
