@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../src/index.js';
-import { holdWriteLock, sigkill, timed, useSandbox } from './helpers/index.js';
+import { holdWriteLock, sigkill, timed, useSandbox, within } from './helpers/index.js';
 import type { CodedError } from './helpers/index.js';
 
 const sb = useSandbox();
@@ -15,8 +15,13 @@ describe('another process holding the write lock', () => {
 
     const holder = await holdWriteLock(s.file('busy.db'), 600);
     const [single, tx] = await Promise.all([
-      timed(() => pool.run('INSERT INTO t (v) VALUES (?)', ['single'])),
-      timed(() => pool.transaction((t) => t.run('INSERT INTO t (v) VALUES (?)', ['tx']))),
+      timed(() => within(10_000, pool.run('INSERT INTO t (v) VALUES (?)', ['single']))),
+      timed(() =>
+        within(
+          10_000,
+          pool.transaction((t) => t.run('INSERT INTO t (v) VALUES (?)', ['tx'])),
+        ),
+      ),
     ]);
     expect(single.error).toBeUndefined();
     expect(tx.error).toBeUndefined();
@@ -52,8 +57,13 @@ describe('another process holding the write lock', () => {
     expect(read.ms).toBeLessThan(1000);
 
     const [write, tx] = await Promise.all([
-      timed(() => pool.run("INSERT INTO t (v) VALUES ('lost')")),
-      timed(() => pool.transaction((t) => t.run("INSERT INTO t (v) VALUES ('lost tx')"))),
+      timed(() => within(5000, pool.run("INSERT INTO t (v) VALUES ('lost')"))),
+      timed(() =>
+        within(
+          5000,
+          pool.transaction((t) => t.run("INSERT INTO t (v) VALUES ('lost tx')")),
+        ),
+      ),
     ]);
     for (const outcome of [write, tx]) {
       const err = outcome.error as CodedError;

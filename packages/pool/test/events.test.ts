@@ -8,7 +8,7 @@ import type {
   ReleaseEvent,
   TransactionEvent,
 } from '../src/index.js';
-import { useSandbox } from './helpers/index.js';
+import { useSandbox, within } from './helpers/index.js';
 
 const sb = useSandbox();
 
@@ -24,10 +24,16 @@ describe('events', () => {
     pool.events.on('transaction', () => {
       throw bad;
     });
-    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
-    await pool.run("INSERT INTO t (v) VALUES ('a')");
-    await pool.transaction((tx) => tx.run("INSERT INTO t (v) VALUES ('b')"));
-    expect(await pool.all('SELECT v FROM t ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }]);
+    await within(2000, pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)'));
+    await within(2000, pool.run("INSERT INTO t (v) VALUES ('a')"));
+    await within(
+      2000,
+      pool.transaction((tx) => tx.run("INSERT INTO t (v) VALUES ('b')")),
+    );
+    expect(await within(2000, pool.all('SELECT v FROM t ORDER BY id'))).toEqual([
+      { v: 'a' },
+      { v: 'b' },
+    ]);
     expect(listenerErrors.length).toBeGreaterThanOrEqual(3);
     expect(listenerErrors.every((e) => e.error === bad)).toBe(true);
     expect(listenerErrors.map((e) => e.event)).toContain('query');

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPool } from '../src/index.js';
+import { DEFAULT_POOL_OPTIONS, createPool } from '../src/index.js';
 import type { PoolOptions } from '../src/index.js';
 import { expectRejectCode, expectThrowCode, useSandbox } from './helpers/index.js';
 
@@ -93,6 +93,18 @@ describe('options', () => {
     });
     await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
     expect(await pool.get('SELECT count(*) AS n FROM t')).toEqual({ n: 0 });
+  });
+
+  it("the seed's defaults are the exported defaults", () => {
+    expect(DEFAULT_POOL_OPTIONS).toMatchObject({
+      maxConnections: 10,
+      minConnections: 2,
+      connectionTimeout: 10_000,
+      queryTimeout: 30_000,
+      enableWAL: true,
+      healthCheckInterval: 60_000,
+    });
+    expect(Object.isFrozen(DEFAULT_POOL_OPTIONS)).toBe(true);
   });
 
   it('defaults: 10 connections at most, 2 opened at start (writer + 1 reader), WAL on', () => {

@@ -70,3 +70,15 @@ export async function timed<T>(
     return { ms: performance.now() - start, error };
   }
 }
+
+/**
+ * Resolves or rejects as `promise` does, but fails with a clear message if it has not settled
+ * within `ms`: a hang shows up as a failure of that step, not as the runner's 60 s timeout.
+ */
+export function within<T>(ms: number, promise: Promise<T>, what = 'the operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -24,4 +24,5 @@ export {
   sleep,
   timed,
   waitFor,
+  within,
 } from './assert.js';
