@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { type Connection, type ConnectionRole, openConnection } from './connection.js';
-import { type Counters, type PoolContext, paramCount } from './context.js';
+import type { Connection } from './connection.js';
+import type { Counters, PoolContext } from './context.js';
+import { createPoolContext } from './pool-context.js';
+import { StatementKinds } from './statement-kinds.js';
 import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
 import { EventBus } from './event-bus.js';
-import type { ConnectionReason, PoolEvents } from './events.js';
+import type { PoolEvents } from './events.js';
 import { runHealthCheck } from './health.js';
 import { PoolLease } from './lease.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
@@ -15,7 +17,7 @@ import { ReaderSet } from './reader-set.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { assertNotTransactionControl, assertStatementInput, type Op } from './statement.js';
-import { isThenable, WriteTransaction } from './transaction.js';
+import { runInTransaction, WriteTransaction } from './transaction.js';
 import type {
   AcquireOptions,
   BindParams,
@@ -35,27 +37,6 @@ import type {
 import { busyGaveUp, WriterLane } from './writer-lane.js';
 
 let nextPoolId = 1;
-
-interface StatementKind {
-  /** SQLite says it does not write. */
-  readonly readonly: boolean;
-  /** It returns rows. */
-  readonly reader: boolean;
-}
-
-const MAX_CLASSIFIED = 10_000;
-
-function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
-  const sqliteCode = sqliteCodeOf(err);
-  const code =
-    err instanceof HiveDbError
-      ? err.code
-      : sqliteCode !== undefined
-        ? 'POOL_SQLITE_ERROR'
-        : 'ERROR';
-  const message = err instanceof Error ? err.message : String(err);
-  return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
-}
 
 /**
  * Creates a pool for one SQLite database file: one writer, up to `maxConnections - 1` readers.
@@ -97,12 +78,10 @@ class SqlitePool implements Pool {
   readonly #lane: WriterLane | undefined;
   readonly #snapshots: SnapshotReader;
   readonly #cache: QueryCache | null;
-  readonly #kinds = new Map<string, StatementKind>();
+  readonly #kinds: StatementKinds;
   readonly #inFlight = new Set<PoolLease | WriteTransaction>();
   readonly #settled: Array<() => void> = [];
   #writer: Connection | undefined;
-  #nextConnectionId = 1;
-  #nextTransactionId = 1;
   #healthTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
@@ -131,7 +110,28 @@ class SqlitePool implements Pool {
       },
     );
     this.#cache = opts.queryCache ? new QueryCache(opts.queryCache.maxEntries) : null;
-    this.#ctx = this.#makeContext(id);
+    this.#ctx = createPoolContext({
+      id,
+      filename: this.filename,
+      opts,
+      events: this.events,
+      breaker: this.#breaker,
+      counters: this.#counters,
+      onLocalCommit: () => {
+        this.#snapshots.localCommit();
+        const cache = this.#cache;
+        if (cache !== null && cache.size > 0) {
+          const n = cache.clear();
+          if (this.events.listening('cache'))
+            this.events.emit('cache', {
+              poolId: id,
+              type: 'invalidate',
+              reason: 'write',
+              entries: n,
+            });
+        }
+      },
+    });
 
     // One connection serves everything for ':memory:' (each connection would be its own database).
     const memory = this.filename === ':memory:';
@@ -139,6 +139,7 @@ class SqlitePool implements Pool {
     this.#readers = new ReaderSet(this.#ctx, maxReaders);
     this.#lane = opts.readonly ? undefined : new WriterLane(this.#ctx, () => this.#getWriter());
     this.#snapshots = new SnapshotReader(this.#ctx, this.#readers, this.#cache);
+    this.#kinds = new StatementKinds(() => this.#writer, this.#readers);
 
     try {
       if (!opts.readonly) this.#writer = this.#ctx.open('writer', 'min');
@@ -154,84 +155,6 @@ class SqlitePool implements Pool {
       }, opts.healthCheckInterval);
       this.#healthTimer.unref();
     }
-  }
-
-  #makeContext(id: number): PoolContext {
-    const events = this.events;
-    const counters = this.#counters;
-    const filename = this.filename;
-    return {
-      id,
-      filename,
-      opts: this.#opts,
-      events,
-      breaker: this.#breaker,
-      counters,
-      open: (role: ConnectionRole, reason: ConnectionReason) => {
-        const started = performance.now();
-        try {
-          const conn = openConnection(this.#nextConnectionId++, role, filename, this.#opts);
-          counters.connectionsOpened++;
-          if (events.listening('connection:open')) {
-            events.emit('connection:open', {
-              poolId: id,
-              connectionId: conn.id,
-              role,
-              reason,
-              durationMs: performance.now() - started,
-            });
-          }
-          return conn;
-        } catch (err) {
-          this.#breaker.failure(err);
-          if (events.listening('connection:error'))
-            events.emit('connection:error', { poolId: id, role, error: errorInfo(err) });
-          throw err;
-        }
-      },
-      close: (conn: Connection, reason: ConnectionReason) => {
-        if (conn.closed) return;
-        conn.close();
-        counters.connectionsClosed++;
-        if (events.listening('connection:close')) {
-          events.emit('connection:close', {
-            poolId: id,
-            connectionId: conn.id,
-            role: conn.role,
-            reason,
-            ageMs: Date.now() - conn.createdAt,
-          });
-        }
-      },
-      onLocalCommit: () => {
-        this.#snapshots.localCommit();
-        if (this.#cache !== null && this.#cache.size > 0) {
-          const n = this.#cache.clear();
-          if (events.listening('cache'))
-            events.emit('cache', { poolId: id, type: 'invalidate', reason: 'write', entries: n });
-        }
-      },
-      nextTransactionId: () => this.#nextTransactionId++,
-      emitQuery: (sql, params, startedAt, rows, kind, conn, error, transactionId, cacheHit) => {
-        if (!events.listening('query')) return;
-        events.emit('query', {
-          poolId: id,
-          filename,
-          sql,
-          paramCount: paramCount(params),
-          durationMs: performance.now() - startedAt,
-          rows,
-          kind,
-          cacheHit: cacheHit === true,
-          connectionId: conn.id,
-          ...(error === undefined ? {} : { error: errorInfo(error) }),
-          ...(transactionId === undefined ? {} : { transactionId }),
-        });
-      },
-      reportError: (where: string, error: unknown) => {
-        if (events.listening('error')) events.emit('error', { poolId: id, where, error });
-      },
-    };
   }
 
   #getWriter(): Connection {
@@ -252,34 +175,6 @@ class SqlitePool implements Pool {
       'POOL_READONLY',
       `the pool for ${this.filename} was opened readonly: it has no writer`,
     );
-  }
-
-  /** What SQLite says a statement is, asked once per SQL text. */
-  #kind(sql: string): StatementKind {
-    const known = this.#kinds.get(sql);
-    if (known !== undefined) return known;
-    const conn = this.#writer ?? this.#readers.idleSnapshot()[0];
-    let stmt: import('better-sqlite3').Statement;
-    if (conn !== undefined && !conn.closed) stmt = conn.statements.get(sql);
-    else {
-      const lease = this.#readers.tryTake();
-      if (lease === undefined)
-        return {
-          readonly:
-            /^\s*(SELECT|WITH|VALUES|EXPLAIN)\b/i.test(sql) &&
-            !/\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql),
-          reader: true,
-        };
-      try {
-        stmt = lease.statements.get(sql);
-      } finally {
-        this.#readers.release(lease);
-      }
-    }
-    const kind = { readonly: stmt.readonly, reader: stmt.reader };
-    if (this.#kinds.size >= MAX_CLASSIFIED) this.#kinds.clear();
-    this.#kinds.set(sql, kind);
-    return kind;
   }
 
   generation(): number | undefined {
@@ -315,7 +210,7 @@ class SqlitePool implements Pool {
     this.#assertOpen();
     assertStatementInput(sql, params);
     assertNotTransactionControl(sql);
-    const kind = this.#kind(sql);
+    const kind = this.#kinds.of(sql);
     if (kind.reader)
       return { kind: 'rows', rows: (await this.#statement('all', sql, params, opts)) as Row[] };
     const result = (await this.#statement('run', sql, params, opts)) as RunResult;
@@ -331,11 +226,11 @@ class SqlitePool implements Pool {
     try {
       if (this.#closed) throw this.#closedError();
       // Known SQL was validated when first seen; only the parameters' shape is checked per call.
-      let kind = this.#kinds.get(sql);
+      let kind = this.#kinds.known(sql);
       if (kind === undefined) {
         assertStatementInput(sql, params);
         assertNotTransactionControl(sql);
-        kind = this.#kind(sql);
+        kind = this.#kinds.of(sql);
       } else if (params !== undefined && (params === null || typeof params !== 'object')) {
         assertStatementInput(sql, params);
       }
@@ -402,7 +297,7 @@ class SqlitePool implements Pool {
     for (let attempt = 1; ; attempt++) {
       const tx = await this.#beginWrite(opts, firstAt, attempt);
       try {
-        return await this.#runTransaction(tx, fn);
+        return await runInTransaction(tx, fn);
       } catch (err) {
         if (tx.timedOut || !isBusyError(err) || !mayRetry(attempt, firstAt, this.#opts.retry))
           throw err;
@@ -410,44 +305,6 @@ class SqlitePool implements Pool {
         await sleep(backoffDelay(attempt, this.#opts.retry));
       }
     }
-  }
-
-  #runTransaction<T>(tx: WriteTransaction, fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      tx.onTimeout(reject);
-      let out: T | Promise<T>;
-      try {
-        out = fn(tx);
-      } catch (err) {
-        tx.rollbackSync();
-        reject(err);
-        return;
-      }
-      if (!isThenable(out)) {
-        try {
-          tx.commitSync();
-          resolve(out);
-        } catch (err) {
-          reject(err);
-        }
-        return;
-      }
-      Promise.resolve(out).then(
-        (value) => {
-          if (!tx.active) return; // timed out: the caller already has the timeout error
-          try {
-            tx.commitSync();
-            resolve(value);
-          } catch (err) {
-            reject(err);
-          }
-        },
-        (err: unknown) => {
-          tx.rollbackSync();
-          reject(err);
-        },
-      );
-    });
   }
 
   begin(opts?: TransactionOptions): Promise<TransactionHandle> {

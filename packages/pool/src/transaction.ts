@@ -2,7 +2,13 @@ import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
 import { execute, type Op, rowsOf } from './statement.js';
-import type { BindParams, RunResult, TransactionHandle, TransactionMode } from './types.js';
+import type {
+  BindParams,
+  RunResult,
+  Transaction,
+  TransactionHandle,
+  TransactionMode,
+} from './types.js';
 
 type State = 'active' | 'committed' | 'rolled-back' | 'timed-out';
 
@@ -257,6 +263,52 @@ export class WriteTransaction implements TransactionHandle {
       throw fromSqliteError(err);
     }
   }
+}
+
+/**
+ * Runs a transaction callback: commits when it returns (or its promise resolves), rolls back and
+ * re-throws its error unchanged when it throws, and settles with the timeout error as soon as the
+ * transaction times out while the callback is still awaiting.
+ */
+export function runInTransaction<T>(
+  tx: WriteTransaction,
+  fn: (tx: Transaction) => T | Promise<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    tx.onTimeout(reject);
+    let out: T | Promise<T>;
+    try {
+      out = fn(tx);
+    } catch (err) {
+      tx.rollbackSync();
+      reject(err);
+      return;
+    }
+    if (!isThenable(out)) {
+      try {
+        tx.commitSync();
+        resolve(out);
+      } catch (err) {
+        reject(err);
+      }
+      return;
+    }
+    Promise.resolve(out).then(
+      (value) => {
+        if (!tx.active) return; // timed out: the caller already has the timeout error
+        try {
+          tx.commitSync();
+          resolve(value);
+        } catch (err) {
+          reject(err);
+        }
+      },
+      (err: unknown) => {
+        tx.rollbackSync();
+        reject(err);
+      },
+    );
+  });
 }
 
 export { isThenable };

@@ -1,0 +1,107 @@
+import { type Connection, type ConnectionRole, openConnection } from './connection.js';
+import { type Counters, type PoolContext, paramCount } from './context.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { HiveDbError, sqliteCodeOf } from './errors.js';
+import type { EventBus } from './event-bus.js';
+import type { ConnectionReason, PoolEvents } from './events.js';
+import type { ResolvedPoolOptions } from './options.js';
+
+/** How an error is described on the bus: stable code, SQLite's code, message. */
+export function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
+  const sqliteCode = sqliteCodeOf(err);
+  const code =
+    err instanceof HiveDbError
+      ? err.code
+      : sqliteCode !== undefined
+        ? 'POOL_SQLITE_ERROR'
+        : 'ERROR';
+  const message = err instanceof Error ? err.message : String(err);
+  return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
+}
+
+/** What the context needs from the pool that owns it. */
+export interface PoolContextDeps {
+  readonly id: number;
+  readonly filename: string;
+  readonly opts: ResolvedPoolOptions;
+  readonly events: EventBus<PoolEvents>;
+  readonly breaker: CircuitBreaker;
+  readonly counters: Counters;
+  /** Called after every commit of this pool (snapshots end, caches drop what they hold). */
+  readonly onLocalCommit: () => void;
+}
+
+/**
+ * The services the pool's parts share: opening and closing connections with their events and
+ * counters, the `query` event, error reporting, transaction ids.
+ */
+export function createPoolContext(deps: PoolContextDeps): PoolContext {
+  const { id, filename, opts, events, breaker, counters } = deps;
+  let nextConnectionId = 1;
+  let nextTransactionId = 1;
+  return {
+    id,
+    filename,
+    opts,
+    events,
+    breaker,
+    counters,
+    open: (role: ConnectionRole, reason: ConnectionReason) => {
+      const started = performance.now();
+      try {
+        const conn = openConnection(nextConnectionId++, role, filename, opts);
+        counters.connectionsOpened++;
+        if (events.listening('connection:open')) {
+          events.emit('connection:open', {
+            poolId: id,
+            connectionId: conn.id,
+            role,
+            reason,
+            durationMs: performance.now() - started,
+          });
+        }
+        return conn;
+      } catch (err) {
+        breaker.failure(err);
+        if (events.listening('connection:error'))
+          events.emit('connection:error', { poolId: id, role, error: errorInfo(err) });
+        throw err;
+      }
+    },
+    close: (conn: Connection, reason: ConnectionReason) => {
+      if (conn.closed) return;
+      conn.close();
+      counters.connectionsClosed++;
+      if (events.listening('connection:close')) {
+        events.emit('connection:close', {
+          poolId: id,
+          connectionId: conn.id,
+          role: conn.role,
+          reason,
+          ageMs: Date.now() - conn.createdAt,
+        });
+      }
+    },
+    onLocalCommit: deps.onLocalCommit,
+    nextTransactionId: () => nextTransactionId++,
+    emitQuery: (sql, params, startedAt, rows, kind, conn, error, transactionId, cacheHit) => {
+      if (!events.listening('query')) return;
+      events.emit('query', {
+        poolId: id,
+        filename,
+        sql,
+        paramCount: paramCount(params),
+        durationMs: performance.now() - startedAt,
+        rows,
+        kind,
+        cacheHit: cacheHit === true,
+        connectionId: conn.id,
+        ...(error === undefined ? {} : { error: errorInfo(error) }),
+        ...(transactionId === undefined ? {} : { transactionId }),
+      });
+    },
+    reportError: (where: string, error: unknown) => {
+      if (events.listening('error')) events.emit('error', { poolId: id, where, error });
+    },
+  };
+}
