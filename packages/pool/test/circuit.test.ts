@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { CircuitEvent } from '../src/index.js';
+import type { CircuitEvent, Pool } from '../src/index.js';
 import {
   type CodedError,
   corruptHeader,
@@ -94,6 +94,84 @@ describe('circuit breaker', () => {
     ]);
     await pool.run("INSERT INTO t (v) VALUES ('again')");
     expect(await pool.all('SELECT v FROM t ORDER BY id')).toEqual([{ v: 'ok' }, { v: 'again' }]);
+  });
+
+  // Whatever call happens to be the half-open probe, once it is done the breaker must know the
+  // outcome: a probe that never reports would leave the circuit half-open, failing every call.
+  const probes: Array<[string, (pool: Pool) => Promise<unknown>]> = [
+    [
+      'a lease acquired and released',
+      async (pool) => {
+        const lease = await pool.acquire();
+        lease.release();
+      },
+    ],
+    [
+      'withConnection whose fn throws',
+      (pool) =>
+        pool.withConnection(() => {
+          throw new Error('caller');
+        }),
+    ],
+    [
+      'read() whose fn throws',
+      (pool) =>
+        pool.read(() => {
+          throw new Error('caller');
+        }),
+    ],
+    [
+      'a transaction whose fn throws',
+      (pool) =>
+        pool.transaction(() => {
+          throw new Error('caller');
+        }),
+    ],
+    [
+      'begin() then rollback()',
+      async (pool) => {
+        const h = await pool.begin();
+        await h.rollback();
+      },
+    ],
+    [
+      'a write lease acquired and released',
+      async (pool) => {
+        const lease = await pool.acquire({ mode: 'write' });
+        lease.release();
+      },
+    ],
+    ['a statement with a syntax error', (pool) => pool.get('SELEC 1')],
+  ];
+
+  it.each(probes)('closes again when the half-open probe is %s', async (_, probe) => {
+    const s = sb();
+    const file = s.file('probe.db');
+    const setup = new Database(file);
+    setup.pragma('journal_mode = WAL');
+    setup.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('ok')");
+    setup.close();
+    const pool = s.pool({
+      filename: 'probe.db',
+      minConnections: 1,
+      maxConnections: 4,
+      connectionTimeout: 300,
+      circuitBreaker: breaker,
+    });
+    const header = corruptHeader(file);
+    for (let i = 0; i < 6 && pool.stats().circuit !== 'open'; i++) {
+      await pool.get('SELECT v FROM t').catch(() => {});
+    }
+    expect(pool.stats().circuit).toBe('open');
+    header.restore();
+    await sleep(breaker.resetTimeoutMs + 100);
+
+    await probe(pool).catch(() => {});
+    // The probe is over and the database is well: at the latest after one more reset period,
+    // calls go through again.
+    await sleep(breaker.resetTimeoutMs + 100);
+    expect(await pool.get('SELECT v FROM t')).toEqual({ v: 'ok' });
+    expect(pool.stats().circuit).toBe('closed');
   });
 
   it("opens when the writer meets SQLITE_FULL, keeping SQLite's code on the errors", async () => {
