@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../src/index.js';
-import { holdWriteLock, sigkill, timed, useSandbox, within } from './helpers/index.js';
+import {
+  holdWriteLock,
+  sigkill,
+  timed,
+  useSandbox,
+  within,
+  writeInChild,
+} from './helpers/index.js';
 import type { CodedError } from './helpers/index.js';
 
 const sb = useSandbox();
@@ -83,5 +90,30 @@ describe('another process holding the write lock', () => {
       { v: 'before' },
       { v: 'after' },
     ]);
+  });
+
+  it('a deferred transaction overtaken by another process is retried whole (SQLITE_BUSY_SNAPSHOT), losing no update', async () => {
+    const s = sb();
+    const pool = s.pool({ filename: 'snapshot.db' });
+    await pool.run('CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+    await pool.run('INSERT INTO c (id, n) VALUES (1, 0)');
+    const retries: RetryEvent[] = [];
+    pool.events.on('retry', (e) => retries.push(e));
+    let runs = 0;
+    await pool.transaction(
+      async (tx) => {
+        runs++;
+        const { n } = tx.get<{ n: number }>('SELECT n FROM c WHERE id = 1')!;
+        // Another process commits after our read and before our write.
+        if (runs === 1)
+          await writeInChild(s.file('snapshot.db'), 'UPDATE c SET n = n + 100 WHERE id = 1');
+        tx.run('UPDATE c SET n = ? WHERE id = 1', [n + 1]);
+      },
+      { mode: 'deferred' },
+    );
+    expect(await pool.get('SELECT n FROM c WHERE id = 1')).toEqual({ n: 101 });
+    expect(runs).toBe(2);
+    expect(retries.map((e) => e.sqliteCode)).toEqual(['SQLITE_BUSY_SNAPSHOT']);
+    expect(retries[0]!.operation).toBe('transaction');
   });
 });

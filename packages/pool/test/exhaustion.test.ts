@@ -139,4 +139,22 @@ describe('pool exhaustion and the acquire queue', () => {
     }
     expect((caught as { code?: string } | undefined)?.code).toBe('POOL_LEASE_RELEASED');
   });
+
+  it('reads wait for a reader while every reader is leased: served on release, else timed out', async () => {
+    const pool = sb().pool({ filename: 'reads.db', maxConnections: 2, connectionTimeout: 200 });
+    const lease = await pool.acquire();
+    const t = await timed(() => pool.get('SELECT 1 AS one'));
+    expect((t.error as { code?: string }).code).toBe('POOL_ACQUIRE_TIMEOUT');
+    expect(t.ms).toBeGreaterThanOrEqual(180);
+    expect(t.ms).toBeLessThan(2000);
+    await expectRejectCode(
+      pool.read((tx) => tx.get('SELECT 1')),
+      'POOL_ACQUIRE_TIMEOUT',
+    );
+
+    const waiting = pool.get('SELECT 2 AS two');
+    await sleep(50);
+    lease.release();
+    expect(await waiting).toEqual({ two: 2 });
+  });
 });

@@ -100,6 +100,33 @@ describe('group commit', () => {
     ]);
   });
 
+  it('a statement that rolls the whole group back (RAISE(ROLLBACK)) fails only its own caller', async () => {
+    const pool = sb().pool({ filename: 'raise.db' });
+    await pool.run('CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    await pool.run(
+      "CREATE TRIGGER no_poison BEFORE INSERT ON items WHEN NEW.body = 'poison' BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END",
+    );
+    // Hold the writer so that everything below queues into one group.
+    const h = await pool.begin();
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      pool.run('INSERT INTO items (id, body) VALUES (?, ?)', [
+        i + 1,
+        i === 4 ? 'poison' : `row ${i + 1}`,
+      ]),
+    );
+    await h.commit();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((r) => r.status)).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i === 4 ? 'rejected' : 'fulfilled')),
+    );
+    const err = (settled[4] as PromiseRejectedResult).reason as CodedError;
+    expect(err.sqliteCode).toMatch(/^SQLITE_CONSTRAINT/);
+    expect(err.message).toContain('poisoned');
+    expect(await pool.all('SELECT id FROM items ORDER BY id')).toEqual(
+      [1, 2, 3, 4, 6, 7, 8, 9, 10].map((id) => ({ id })),
+    );
+  });
+
   it("SIGKILL after a group's promises resolved loses none of them (built package in a child)", async () => {
     const s = sb();
     let first = 1;

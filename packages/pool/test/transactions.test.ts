@@ -200,6 +200,25 @@ describe('transactions', () => {
     expect(await pool.all('SELECT v FROM t')).toEqual([{ v: 'one' }]);
   });
 
+  it.each(['COMMIT', 'END', 'ROLLBACK'])(
+    'tx.run(%j) is refused with POOL_TRANSACTION_CONTROL: the transaction stays all-or-nothing',
+    async (control) => {
+      const pool = await setup();
+      const boom = new Error('boom');
+      let controlError: CodedError | undefined;
+      await expect(
+        pool.transaction((tx) => {
+          tx.run("INSERT INTO t (v) VALUES ('before')");
+          controlError = catchSync(() => tx.run(control));
+          tx.run("INSERT INTO t (v) VALUES ('after')");
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(controlError?.code).toBe('POOL_TRANSACTION_CONTROL');
+      expect(await pool.all('SELECT v FROM t')).toEqual([]);
+    },
+  );
+
   it('deferred transactions read a consistent snapshot', async () => {
     const pool = await setup();
     await pool.run("INSERT INTO t (v) VALUES ('x')");
