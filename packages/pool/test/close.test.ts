@@ -96,15 +96,18 @@ describe('close', () => {
     expect(result.closed).toBe(true);
   });
 
-  it('a process that closes its pool exits by itself', async () => {
+  it.each([
+    ['closes its pool', 'close'],
+    ['leaves its pool open (every timer unref()ed)', 'leave-open'],
+  ] as const)('a process that %s exits by itself', async (_, mode) => {
     const s = sb();
-    const child = startPoolLifecycle(s.root, 'life.db');
+    const child = startPoolLifecycle(s.root, 'life.db', mode);
     const started = performance.now();
     const killer = setTimeout(() => child.process.kill('SIGKILL'), 3000);
     const { code, signal } = await child.exited;
     clearTimeout(killer);
     expect(child.stderr()).toBe('');
-    expect(signal).toBeNull();
+    expect(signal, 'still running after 3 s').toBeNull();
     expect(code).toBe(0);
     expect(child.lines).toEqual(['done 3']);
     expect(performance.now() - started).toBeLessThan(3000);

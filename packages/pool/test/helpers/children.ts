@@ -189,10 +189,14 @@ export function startPoolWriter(root: string, filename: string, firstId = 1): Ch
   return spawnNode(join(childrenDir, 'pool-writer.mjs'), [root, filename, String(firstId)]);
 }
 
-/** Starts a child that uses the built pool, closes it, and should then exit on its own. */
-export function startPoolLifecycle(root: string, filename: string): Child {
+/** Starts a child that uses the built pool, closes it (or not), and should then exit on its own. */
+export function startPoolLifecycle(
+  root: string,
+  filename: string,
+  mode: 'close' | 'leave-open' = 'close',
+): Child {
   requireBuiltEntry();
-  return spawnNode(join(childrenDir, 'pool-lifecycle.mjs'), [root, filename]);
+  return spawnNode(join(childrenDir, 'pool-lifecycle.mjs'), [root, filename, mode]);
 }
 
 /** Starts a child that closes a pool with a lease never released and a caller waiting; it prints one JSON line. */
