@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { CacheEvent } from '../src/index.js';
+import type { CacheEvent, QueryCacheOptions } from '../src/index.js';
 import { sleep, useSandbox, writeInChild } from './helpers/index.js';
 
 const sb = useSandbox();
 
 const Q = 'SELECT v FROM kv WHERE k = ?';
 
-async function setup(options: { queryCache: true | { ttlMs: number } }) {
+async function setup(options: { queryCache: true | QueryCacheOptions }) {
   const s = sb();
   const pool = s.pool({ filename: 'cache.db', ...options });
   await pool.run('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
@@ -155,5 +155,44 @@ describe('query cache', () => {
     await pool.get(Q, ['a']);
     await pool.get(Q, ['a']);
     expect(events).toEqual([]);
+  });
+
+  it('cacheAllReads: false caches only the reads that ask; cache: false bypasses', async () => {
+    const s = sb();
+    const pool = s.pool({ filename: 'optin.db', queryCache: { cacheAllReads: false } });
+    await pool.run('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+    await pool.run("INSERT INTO kv (k, v) VALUES ('a', 'v0')");
+    await pool.get(Q, ['a']);
+    await pool.get(Q, ['a']);
+    expect(pool.stats().cache!.hits).toBe(0);
+    await pool.get(Q, ['a'], { cache: true });
+    expect(await pool.get(Q, ['a'], { cache: true })).toEqual({ v: 'v0' });
+    expect(pool.stats().cache!.hits).toBe(1);
+
+    const all = s.pool({ filename: 'optout.db', queryCache: true });
+    await all.run('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+    await all.run("INSERT INTO kv (k, v) VALUES ('a', 'v0')");
+    await all.get(Q, ['a'], { cache: false });
+    await all.get(Q, ['a'], { cache: false });
+    expect(all.stats().cache!.hits).toBe(0);
+    expect(all.stats().cache!.entries).toBe(0);
+  });
+
+  it('keeps at most maxEntries entries', async () => {
+    const { pool } = await setup({ queryCache: { maxEntries: 2 } });
+    for (const k of ['a', 'b', 'c', 'd']) await pool.get(Q, [k]);
+    expect(pool.stats().cache!.entries).toBeLessThanOrEqual(2);
+  });
+
+  it('keys entries by their parameters: values of different types are different entries', async () => {
+    const { pool } = await setup({ queryCache: true });
+    expect(await pool.get('SELECT typeof(?) AS t', ['1'])).toEqual({ t: 'text' });
+    expect(await pool.get('SELECT typeof(?) AS t', [1n])).toEqual({ t: 'integer' });
+    expect(await pool.get('SELECT typeof(?) AS t', [null])).toEqual({ t: 'null' });
+    expect(await pool.get('SELECT typeof(?) AS t', [Buffer.from('1')])).toEqual({ t: 'blob' });
+    expect(await pool.get('SELECT @k AS k', { k: 'a' })).toEqual({ k: 'a' });
+    expect(await pool.get('SELECT @k AS k', { k: 'b' })).toEqual({ k: 'b' });
+    expect(await pool.get('SELECT ? AS a, ? AS b', ['x,y', 'z'])).toEqual({ a: 'x,y', b: 'z' });
+    expect(await pool.get('SELECT ? AS a, ? AS b', ['x', 'y,z'])).toEqual({ a: 'x', b: 'y,z' });
   });
 });

@@ -222,4 +222,22 @@ describe('options', () => {
       vi.useRealTimers();
     });
   });
+
+  it.each([0, 2])(
+    'statementCacheSize %i: many distinct statements still give the right rows',
+    async (size) => {
+      const pool = sb().pool({ filename: `stmts-${size}.db`, statementCacheSize: size });
+      await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+      for (let i = 0; i < 20; i++) await pool.run(`INSERT INTO t (id, v) VALUES (${i}, 'v${i}')`);
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 20; i++) {
+          expect(await pool.get(`SELECT v FROM t WHERE id = ${i}`)).toEqual({ v: `v${i}` });
+        }
+      }
+      // A statement prepared before a schema change sees the new schema after it.
+      expect(await pool.get('SELECT * FROM t WHERE id = 0')).toEqual({ id: 0, v: 'v0' });
+      await pool.run('ALTER TABLE t ADD COLUMN w TEXT');
+      expect(await pool.get('SELECT * FROM t WHERE id = 0')).toEqual({ id: 0, v: 'v0', w: null });
+    },
+  );
 });
