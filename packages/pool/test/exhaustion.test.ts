@@ -1,6 +1,14 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { AcquireEvent, Lease } from '../src/index.js';
-import { expectRejectCode, sleep, timed, useSandbox } from './helpers/index.js';
+import {
+  type CodedError,
+  corruptHeader,
+  expectRejectCode,
+  sleep,
+  timed,
+  useSandbox,
+} from './helpers/index.js';
 
 const sb = useSandbox();
 
@@ -156,5 +164,38 @@ describe('pool exhaustion and the acquire queue', () => {
     await sleep(50);
     lease.release();
     expect(await waiting).toEqual({ two: 2 });
+  });
+
+  it('an acquire timeout carries the reason the pool could not open another reader', async () => {
+    const s = sb();
+    const file = s.file('reason.db');
+    const setup = new Database(file);
+    setup.pragma('journal_mode = WAL');
+    setup.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    setup.close();
+    const pool = s.pool({
+      filename: 'reason.db',
+      maxConnections: 3,
+      circuitBreaker: { enabled: false },
+    });
+    const held = await pool.acquire(); // the one reader open so far
+    const header = corruptHeader(file);
+    try {
+      let caught: unknown;
+      try {
+        const lease = await pool.acquire({ timeoutMs: 200 });
+        lease.release();
+      } catch (err) {
+        caught = err;
+      }
+      const err = caught as CodedError & { cause?: unknown };
+      expect(err?.name).toBe('HiveDbError');
+      expect(['POOL_ACQUIRE_TIMEOUT', 'POOL_OPEN_FAILED']).toContain(err.code);
+      const causeText = err.cause instanceof Error ? err.cause.message : String(err.cause);
+      expect(`${err.message} ${causeText} ${err.sqliteCode}`).toMatch(/not a database|NOTADB/i);
+    } finally {
+      header.restore();
+      held.release();
+    }
   });
 });
