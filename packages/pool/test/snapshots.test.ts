@@ -111,4 +111,20 @@ describe('read snapshots', () => {
     await sleep(5);
     expect(await pool.get(Q)).toEqual({ v: 9 });
   });
+
+  it('read() refuses a transaction control statement, so its snapshot cannot be ended from inside', async () => {
+    const { s, pool } = await setup();
+    const seen = await pool.read(async (tx) => {
+      const before = tx.get<{ v: number }>(Q)!.v;
+      let code: string | undefined;
+      try {
+        tx.run('/* c */ COMMIT');
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      await writeInChild(s.file('snap.db'), 'UPDATE t SET v = 9 WHERE id = 1');
+      return { before, after: tx.get<{ v: number }>(Q)!.v, code };
+    });
+    expect(seen).toEqual({ before: 0, after: 0, code: 'POOL_TRANSACTION_CONTROL' });
+  });
 });

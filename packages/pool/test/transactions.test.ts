@@ -200,7 +200,7 @@ describe('transactions', () => {
     expect(await pool.all('SELECT v FROM t')).toEqual([{ v: 'one' }]);
   });
 
-  it.each(['COMMIT', 'END', 'ROLLBACK'])(
+  it.each(['COMMIT', 'END', 'ROLLBACK', 'end transaction', '/* c */ COMMIT', '-- c\nROLLBACK'])(
     'tx.run(%j) is refused with POOL_TRANSACTION_CONTROL: the transaction stays all-or-nothing',
     async (control) => {
       const pool = await setup();
@@ -230,4 +230,17 @@ describe('transactions', () => {
     );
     expect(n).toBe(1);
   });
+
+  it.each(['BEGIN', '/* c */ BEGIN', 'COMMIT', '  -- c\n  ROLLBACK', 'SAVEPOINT s', 'RELEASE s'])(
+    'pool.run / get / executeQuery refuse %j with POOL_TRANSACTION_CONTROL',
+    async (control) => {
+      const pool = await setup();
+      await expectRejectCode(pool.run(control), 'POOL_TRANSACTION_CONTROL');
+      await expectRejectCode(pool.get(control), 'POOL_TRANSACTION_CONTROL');
+      await expectRejectCode(pool.executeQuery(control), 'POOL_TRANSACTION_CONTROL');
+      // The pool is unharmed.
+      await pool.run("INSERT INTO t (v) VALUES ('ok')");
+      expect(await pool.all('SELECT v FROM t')).toEqual([{ v: 'ok' }]);
+    },
+  );
 });
