@@ -1,7 +1,15 @@
 // The query-interrupt extension (native/hivedb_interrupt.c) and its loader (src/interrupt.ts),
 // on raw better-sqlite3 connections to real files in a temp folder.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -97,6 +105,12 @@ describe.skipIf(process.platform === 'win32')('query-interrupt extension', () =>
     expect(support, support.reason).toMatchObject({ available: true });
     expect(support.path).toBe(interruptExtensionPath());
     expect(support.path).toBe(join(PKG, 'build', 'Release', 'hivedb_interrupt.so'));
+    // An edited C file needs `npm run build:native` (the install step builds it only once).
+    const source = statSync(join(PKG, 'native', 'hivedb_interrupt.c')).mtimeMs;
+    expect(
+      statSync(support.path!).mtimeMs,
+      'build/Release/hivedb_interrupt.so is older than native/hivedb_interrupt.c: run `npm run build:native` in packages/pool',
+    ).toBeGreaterThanOrEqual(source);
   });
 
   it('stops a 10 s query armed at 200 ms in under 1 s; the connection answers next; the CPU is idle after', async () => {
