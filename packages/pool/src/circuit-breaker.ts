@@ -23,6 +23,7 @@ export class CircuitBreaker {
   #failures = 0;
   #openedAt = 0;
   #probeInFlight = false;
+  #probeAt = 0;
   #lastReason: string | undefined;
 
   constructor(
@@ -51,8 +52,13 @@ export class CircuitBreaker {
     if (this.#state === 'open' && Date.now() - this.#openedAt >= this.#resetTimeoutMs) {
       this.#set('half-open');
     }
-    if (this.#state === 'half-open' && !this.#probeInFlight) {
+    // A probe that never reported (its caller went away) must not wedge the breaker half-open.
+    if (
+      this.#state === 'half-open' &&
+      (!this.#probeInFlight || Date.now() - this.#probeAt >= this.#resetTimeoutMs)
+    ) {
       this.#probeInFlight = true;
+      this.#probeAt = Date.now();
       return;
     }
     throw new HiveDbError(

@@ -24,6 +24,7 @@ export class Connection {
   lastDataVersion = -1;
   #closed = false;
   #dataVersion: BetterSqlite3.Statement | undefined;
+  readonly #internal = new Map<string, BetterSqlite3.Statement>();
 
   constructor(
     id: number,
@@ -37,6 +38,19 @@ export class Connection {
     this.statements = new StatementCache(db, statementCacheSize);
     this.createdAt = Date.now();
     this.lastUsedAt = this.createdAt;
+  }
+
+  /**
+   * A statement the pool itself runs (BEGIN, COMMIT, SAVEPOINT…), kept apart from the callers'
+   * statement cache: a caller's `COMMIT` must never find the pool's prepared one there.
+   */
+  internal(sql: string): BetterSqlite3.Statement {
+    let stmt = this.#internal.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.#internal.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** `PRAGMA data_version`: changes when another connection (any process) commits. */
@@ -54,6 +68,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.statements.clear();
+    this.#internal.clear();
     try {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
     } catch {

@@ -350,6 +350,7 @@ class SqlitePool implements Pool {
         });
         tx.retries = attempt - 1;
         this.#inFlight.add(tx);
+        this.#breaker.success(); // BEGIN went through: the database answered
         return tx;
       } catch (err) {
         lane.releaseExclusive();
@@ -417,6 +418,19 @@ class SqlitePool implements Pool {
       if (viaWriter) this.#lane!.releaseExclusive();
       else this.#readers.release(conn);
       throw this.#closedError();
+    }
+    if (this.#breaker.state !== 'closed') {
+      // This lease may be the half-open probe: prove the connection answers before handing it out.
+      try {
+        conn.db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
+        this.#breaker.success();
+      } catch (err) {
+        this.#breaker.failure(err);
+        conn.broken = true;
+        if (viaWriter) this.#lane!.releaseExclusive();
+        else this.#readers.release(conn);
+        throw fromSqliteError(err, 'the connection failed its probe');
+      }
     }
     const lease = new PoolLease(conn, viaWriter ? 'write' : 'read', this.#ctx, (l, c) =>
       this.#releaseLease(l, c, viaWriter),

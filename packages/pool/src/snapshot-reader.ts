@@ -103,7 +103,7 @@ export class SnapshotReader {
     if (conn === undefined) return;
     this.#conn = undefined;
     try {
-      if (conn.db.inTransaction) conn.statements.get('COMMIT').run();
+      if (conn.db.inTransaction) conn.internal('COMMIT').run();
     } catch (err) {
       conn.broken = true;
       this.#ctx.reportError('snapshot end', err);
@@ -142,7 +142,7 @@ export class SnapshotReader {
     this.#inTx = useTx;
     if (useTx) {
       try {
-        conn.statements.get('BEGIN').run();
+        conn.internal('BEGIN').run();
         // Inside the read transaction this costs ~0.1 µs, and it is as of this snapshot.
         const dv = conn.dataVersion();
         if (dv !== conn.lastDataVersion) {

@@ -20,13 +20,14 @@ export class StatementCache {
     this.#max = max;
   }
 
-  /** The prepared statement for `sql`, prepared on first use. */
-  get(sql: string): BetterSqlite3.Statement {
+  /** The prepared statement for `sql`, prepared on first use (after `check`, when given). */
+  get(sql: string, check?: (sql: string) => void): BetterSqlite3.Statement {
     const hit = this.#map.get(sql);
     if (hit !== undefined) {
       hit.used = true;
       return hit.stmt;
     }
+    check?.(sql);
     const stmt = this.#db.prepare(sql);
     if (this.#max > 0) {
       if (this.#map.size >= this.#max) this.#evictOne();

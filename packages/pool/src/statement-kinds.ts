@@ -1,5 +1,6 @@
 import type { Connection } from './connection.js';
 import type { ReaderSet } from './reader-set.js';
+import { assertNotTransactionControl } from './statement.js';
 
 /** What SQLite says a statement is. */
 export interface StatementKind {
@@ -57,6 +58,6 @@ export class StatementKinds {
 }
 
 function describe(conn: Connection, sql: string): StatementKind {
-  const stmt = conn.statements.get(sql);
+  const stmt = conn.statements.get(sql, assertNotTransactionControl);
   return { readonly: stmt.readonly, reader: stmt.reader };
 }

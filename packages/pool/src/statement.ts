@@ -6,7 +6,9 @@ import type { BindParams, RunResult } from './types.js';
 /** The three ways a statement is executed. */
 export type Op = 'get' | 'all' | 'run';
 
-const TX_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+// Leading white space and comments are skipped: SQLite skips them too.
+const TX_CONTROL =
+  /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 /** Refuses transaction control in a single statement: the pool owns BEGIN/COMMIT on its connections. */
 export function assertNotTransactionControl(sql: string): void {
@@ -51,7 +53,8 @@ export function execute(
   sql: string,
   params: BindParams | undefined,
 ): unknown {
-  const stmt = conn.statements.get(sql);
+  // A caller's SQL is checked once, when its statement is first prepared on this connection.
+  const stmt = conn.statements.get(sql, assertNotTransactionControl);
   if (op !== 'run') {
     if (!stmt.reader) {
       // A statement that returns no rows asked for with get/all: run it, and return what it returns (none).

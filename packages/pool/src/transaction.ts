@@ -1,7 +1,7 @@
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
-import { execute, type Op, rowsOf } from './statement.js';
+import { assertNotTransactionControl, execute, type Op, rowsOf } from './statement.js';
 import type {
   BindParams,
   RunResult,
@@ -95,11 +95,21 @@ export class WriteTransaction implements TransactionHandle {
 
   exec(sql: string): void {
     this.#assertActive();
+    assertNotTransactionControl(sql);
     const t0 = performance.now();
     try {
       this.#conn.db.exec(sql);
+      if (!this.#conn.db.inTransaction) {
+        // The script ended the transaction itself (a COMMIT or ROLLBACK inside it).
+        this.#end('rolled-back', 'rollback');
+        throw new HiveDbError(
+          'POOL_TRANSACTION_CONTROL',
+          `exec() ended transaction ${this.id} from inside; it is over`,
+        );
+      }
       this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, undefined, this.id);
     } catch (err) {
+      if (err instanceof HiveDbError) throw err;
       this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err, this.id);
       this.#ctx.breaker.failure(err);
       throw fromSqliteError(err);

@@ -217,7 +217,7 @@ export class WriterLane {
     const db = conn.db;
     const started = Date.now();
     try {
-      conn.statements.get('BEGIN IMMEDIATE').run();
+      conn.internal('BEGIN IMMEDIATE').run();
     } catch (err) {
       if (isBusyError(err) && this.#retryLater(group, err)) return;
       this.#ctx.breaker.failure(err);
@@ -229,8 +229,8 @@ export class WriterLane {
     const errors: unknown[] = new Array(group.length);
     const listening = this.#ctx.events.listening('query');
     // Prepared once per connection: a group pays two statement steps per write, not two parses.
-    const sp = conn.statements.get('SAVEPOINT hivedb_group');
-    const release = conn.statements.get('RELEASE hivedb_group');
+    const sp = conn.internal('SAVEPOINT hivedb_group');
+    const release = conn.internal('RELEASE hivedb_group');
     for (let i = 0; i < group.length; i++) {
       const job = group[i]!;
       const t0 = listening ? performance.now() : 0;
@@ -252,14 +252,14 @@ export class WriterLane {
           this.#queue.unshift(...rest);
           return;
         }
-        conn.statements.get('ROLLBACK TO hivedb_group').run();
+        conn.internal('ROLLBACK TO hivedb_group').run();
         release.run();
         errors[i] = err;
         if (listening) this.#ctx.emitQuery(job.sql, job.params, t0, 0, 'write', conn, err);
       }
     }
     try {
-      conn.statements.get('COMMIT').run();
+      conn.internal('COMMIT').run();
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       if (isBusyError(err) && this.#retryLater(group, err)) return;
