@@ -231,6 +231,39 @@ describe('transactions', () => {
     expect(n).toBe(1);
   });
 
+  it.each([
+    "INSERT INTO t (v) VALUES ('in script'); COMMIT",
+    "INSERT INTO t (v) VALUES ('in script'); /* c */ END; INSERT INTO t (v) VALUES ('autocommit')",
+  ])(
+    'tx.exec(%j) is refused before it runs: the transaction stays all-or-nothing',
+    async (script) => {
+      const pool = await setup();
+      const boom = new Error('boom');
+      let controlError: CodedError | undefined;
+      await expect(
+        pool.transaction((tx) => {
+          tx.run("INSERT INTO t (v) VALUES ('before')");
+          controlError = catchSync(() => tx.exec(script));
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(controlError?.code).toBe('POOL_TRANSACTION_CONTROL');
+      expect(await pool.all('SELECT v FROM t')).toEqual([]);
+    },
+  );
+
+  it('tx.exec runs a script whose trigger body has BEGIN … END', async () => {
+    const pool = await setup();
+    await pool.transaction((tx) =>
+      tx.exec(`
+        CREATE TABLE audit (v TEXT);
+        CREATE TRIGGER t_audit AFTER INSERT ON t BEGIN INSERT INTO audit (v) VALUES (NEW.v); END;
+        INSERT INTO t (v) VALUES ('x');
+      `),
+    );
+    expect(await pool.all('SELECT v FROM audit')).toEqual([{ v: 'x' }]);
+  });
+
   it.each(['BEGIN', '/* c */ BEGIN', 'COMMIT', '  -- c\n  ROLLBACK', 'SAVEPOINT s', 'RELEASE s'])(
     'pool.run / get / executeQuery refuse %j with POOL_TRANSACTION_CONTROL',
     async (control) => {
