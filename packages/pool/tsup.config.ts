@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // interrupt.ts finds the package root from import.meta.url; the CJS build needs the shim.
+  shims: true,
 });

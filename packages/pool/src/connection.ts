@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { HiveDbError, sqliteCodeOf } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
+import { type Interrupter, loadInterrupter } from './interrupt.js';
 import { StatementCache } from './statement-cache.js';
 
 /** The role a connection plays: the pool has at most one writer per file. */
@@ -20,6 +21,8 @@ export class Connection {
   lastUsedAt: number;
   /** Set when a statement on it failed in a way that means the connection cannot be trusted. */
   broken = false;
+  /** The query-interrupt watchdog of this connection, or null where it could not be built. */
+  interrupter: Interrupter | null = null;
   /** The `PRAGMA data_version` this connection last reported (-1: never asked). */
   lastDataVersion = -1;
   #closed = false;
@@ -117,7 +120,9 @@ export function openConnection(
       db.pragma(`${name} = ${typeof value === 'boolean' ? (value ? 'ON' : 'OFF') : value}`);
     }
     db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
-    return new Connection(id, role, db, opts.statementCacheSize);
+    const conn = new Connection(id, role, db, opts.statementCacheSize);
+    conn.interrupter = loadInterrupter(db);
+    return conn;
   } catch (err) {
     try {
       db?.close();

@@ -89,7 +89,7 @@ export class PoolLease implements Lease {
     const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
     this.#ctx.counters.queries++;
     try {
-      const result = execute(this.#conn, op, sql, params);
+      const result = execute(this.#conn, op, sql, params, this.#ctx.opts.queryTimeout);
       if (t0 !== 0)
         this.#ctx.emitQuery(
           sql,

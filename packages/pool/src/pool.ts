@@ -38,6 +38,15 @@ import { busyGaveUp, WriterLane } from './writer-lane.js';
 
 let nextPoolId = 1;
 
+function assertTimeout(ms: unknown): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `timeoutMs must be a number >= 0 (0: no timeout), got ${String(ms)}`,
+    );
+  }
+}
+
 /**
  * Creates a pool for one SQLite database file: one writer, up to `maxConnections - 1` readers.
  * Opens `minConnections` at once, so a file that cannot be opened fails here.
@@ -234,6 +243,7 @@ class SqlitePool implements Pool {
       } else if (params !== undefined && (params === null || typeof params !== 'object')) {
         assertStatementInput(sql, params);
       }
+      if (opts?.timeoutMs !== undefined) assertTimeout(opts.timeoutMs);
       this.#breaker.beforeCall();
       if (kind.readonly && this.#readers.max > 0) {
         const value = this.#snapshots.tryRead(op, sql, params, opts);
@@ -241,7 +251,7 @@ class SqlitePool implements Pool {
         return this.#readSlow(op, sql, params, opts, 0, Date.now());
       }
       if (this.#lane === undefined) throw this.#readonlyError();
-      return this.#lane.submit(op, sql, params);
+      return this.#lane.submit(op, sql, params, opts?.timeoutMs ?? this.#opts.queryTimeout);
     } catch (err) {
       if (isBusyError(err)) return this.#readSlow(op, sql, params, opts, 1, Date.now(), err);
       return Promise.reject(err instanceof HiveDbError ? err : fromSqliteError(err));

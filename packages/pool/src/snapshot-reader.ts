@@ -1,5 +1,6 @@
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
+import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { QueryCache } from './query-cache.js';
 import type { ReaderSet } from './reader-set.js';
 import { execute, type Op, rowsOf } from './statement.js';
@@ -32,6 +33,8 @@ export class SnapshotReader {
   #generation = 0;
   #endScheduled = false;
   #inTx = false;
+  /** Whether the snapshot's connection has the snapshot's deadline armed. */
+  #armed = false;
   readonly #endAtMacrotask = () => {
     this.#endScheduled = false;
     this.end();
@@ -102,6 +105,10 @@ export class SnapshotReader {
     const conn = this.#conn;
     if (conn === undefined) return;
     this.#conn = undefined;
+    if (this.#armed) {
+      this.#armed = false;
+      conn.interrupter!.disarm();
+    }
     try {
       if (conn.db.inTransaction) conn.internal('COMMIT').run();
     } catch (err) {
@@ -159,6 +166,13 @@ export class SnapshotReader {
     this.#startedAt = performance.now();
     this.#reads = 0;
     this.#ctx.counters.snapshots++;
+    const timeout = this.#ctx.opts.queryTimeout;
+    if (useTx && timeout > 0 && conn.interrupter !== null) {
+      // One deadline for the whole snapshot, armed once: a read joins a snapshot younger than
+      // the window, so its own deadline is queryTimeout less at most snapshotWindowMs.
+      conn.interrupter.arm(timeout);
+      this.#armed = true;
+    }
     if (!this.#endScheduled) {
       this.#endScheduled = true;
       setImmediate(this.#endAtMacrotask).unref();
@@ -219,8 +233,16 @@ export class SnapshotReader {
     }
     let value: unknown;
     try {
-      value = execute(conn, op, sql, params);
-    } catch (err) {
+      if (opts?.timeoutMs !== undefined || !this.#armed) {
+        value = execute(conn, op, sql, params, opts?.timeoutMs ?? ctx.opts.queryTimeout);
+        // A per-call deadline replaced the snapshot's; the snapshot ends after this read.
+        if (this.#armed) this.#reads = this.#maxReads;
+      } else value = execute(conn, op, sql, params);
+    } catch (cause) {
+      const err =
+        this.#armed && isInterruptError(cause) && conn.interrupter!.stats().fired
+          ? toQueryTimeout(cause, ctx.opts.queryTimeout)
+          : cause;
       ctx.counters.errors++;
       if (t0 !== 0) ctx.emitQuery(sql, params, t0, 0, 'read', conn, err);
       ctx.breaker.failure(err);

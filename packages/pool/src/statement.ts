@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Connection } from './connection.js';
 import { HiveDbError } from './errors.js';
+import { withDeadline } from './interrupt.js';
 import type { BindParams, RunResult } from './types.js';
 
 /** The three ways a statement is executed. */
@@ -52,9 +53,23 @@ export function execute(
   op: Op,
   sql: string,
   params: BindParams | undefined,
+  timeoutMs = 0,
 ): unknown {
   // A caller's SQL is checked once, when its statement is first prepared on this connection.
   const stmt = conn.statements.get(sql, assertNotTransactionControl);
+  if (timeoutMs > 0 && conn.interrupter !== null) {
+    // The watchdog interrupts SQLite itself at the deadline: the statement really stops.
+    return withDeadline(conn.interrupter, timeoutMs, () => run(conn, stmt, op, params));
+  }
+  return run(conn, stmt, op, params);
+}
+
+function run(
+  conn: Connection,
+  stmt: BetterSqlite3.Statement,
+  op: Op,
+  params: BindParams | undefined,
+): unknown {
   if (op !== 'run') {
     if (!stmt.reader) {
       // A statement that returns no rows asked for with get/all: run it, and return what it returns (none).

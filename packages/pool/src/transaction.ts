@@ -238,12 +238,20 @@ export class WriteTransaction implements TransactionHandle {
     );
   }
 
+  /** A statement's deadline: the pool's queryTimeout, and never past the transaction's own. */
+  #statementTimeout(): number {
+    const query = this.#ctx.opts.queryTimeout;
+    if (!Number.isFinite(this.#deadline)) return query;
+    const left = Math.max(1, this.#deadline - Date.now());
+    return query > 0 ? Math.min(query, left) : left;
+  }
+
   #run(op: Op, sql: string, params: BindParams | undefined): unknown {
     this.#assertActive();
     const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
     this.#ctx.counters.queries++;
     try {
-      const result = execute(this.#conn, op, sql, params);
+      const result = execute(this.#conn, op, sql, params, this.#statementTimeout());
       if (t0 !== 0)
         this.#ctx.emitQuery(
           sql,
@@ -270,6 +278,10 @@ export class WriteTransaction implements TransactionHandle {
           this.id,
         );
       this.#ctx.breaker.failure(err);
+      if (this.#state === 'active' && !this.#conn.db.inTransaction) {
+        // SQLite rolled the whole transaction back (an interrupted write, disk full, …).
+        this.#end('rolled-back', 'rollback');
+      }
       throw fromSqliteError(err);
     }
   }

@@ -13,6 +13,7 @@ interface StatementJob {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   readonly firstTriedAt: number;
+  readonly timeoutMs: number;
   attempts: number;
 }
 
@@ -57,7 +58,7 @@ export class WriterLane {
   }
 
   /** Queues one statement for the writer; settles after the COMMIT that includes it. */
-  submit(op: Op, sql: string, params: BindParams | undefined): Promise<unknown> {
+  submit(op: Op, sql: string, params: BindParams | undefined, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.#queue.push({
         kind: 'stmt',
@@ -67,6 +68,7 @@ export class WriterLane {
         resolve,
         reject,
         firstTriedAt: 0,
+        timeoutMs,
         attempts: 0,
       });
       this.#scheduleDrain();
@@ -199,7 +201,7 @@ export class WriterLane {
     this.#ctx.counters.queries++;
     let result: unknown;
     try {
-      result = execute(conn, job.op, job.sql, job.params);
+      result = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
     } catch (err) {
       if (isBusyError(err) && this.#retryLater([job], err)) return;
       this.#fail(conn, job, err, t0);
@@ -237,7 +239,7 @@ export class WriterLane {
       this.#ctx.counters.queries++;
       sp.run();
       try {
-        results[i] = execute(conn, job.op, job.sql, job.params);
+        results[i] = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
         release.run();
         if (listening)
           this.#ctx.emitQuery(job.sql, job.params, t0, rowsOf(job.op, results[i]), 'write', conn);
