@@ -1,2 +1,57 @@
-/** @hivedb/store — under construction. */
-export const VERSION = '0.1.0';
+/**
+ * @hivedb/store — `SharedMemoryStore`, the namespaced, versioned, cache-coherent memory that
+ * agents in one process or many share, on `@hivedb/pool` and `@hivedb/schema`.
+ * @packageDocumentation
+ */
+export { SharedMemoryStore } from './shared-memory-store.js';
+export { Batch } from './bulk.js';
+export { StoreError } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
+export { DEFAULT_STORE_OPTIONS, resolveStoreOptions } from './options.js';
+export type {
+  AtomicRetryOptions,
+  ResolvedStoreOptions,
+  StoreCacheOptions,
+  StoreOptions,
+  StorePoolOptions,
+} from './options.js';
+export { DATA_TYPES, NAMESPACES } from './types.js';
+export type {
+  AtomicOptions,
+  BatchCheck,
+  BatchOpResult,
+  BatchResult,
+  BulkEntry,
+  BulkResult,
+  CountOptions,
+  DataType,
+  DeleteOptions,
+  EntryMetadata,
+  GetOptions,
+  GetResult,
+  IncrementOptions,
+  JsonValue,
+  KeysOptions,
+  ListEntry,
+  ListOptions,
+  ListResult,
+  NamespaceOptions,
+  SetOptions,
+  SetResult,
+  StoreCounters,
+  StoreStats,
+  TouchResult,
+} from './types.js';
+export type {
+  CacheEvent,
+  ClearEvent,
+  ConflictEvent,
+  DeleteEvent,
+  ExpireEvent,
+  FlushEvent,
+  GetEvent,
+  SetEvent,
+  StoreErrorEvent,
+  StoreEvents,
+  WriteSource,
+} from './events.js';

@@ -1,0 +1,206 @@
+/**
+ * The narrow interface between `SharedMemoryStore` and the database that holds its entries.
+ * Everything the store says in SQL goes through it, so that a second engine (PostgreSQL for
+ * agents spread over machines) is an added implementation, not a rewrite. Values cross it as
+ * JSON text; validation, the read cache, transient entries and events stay above it.
+ * A contract file: types only.
+ */
+import type { DataType } from './types.js';
+
+/** An entry as stored: the value and metadata still JSON text. */
+export interface EntryRow {
+  readonly value: string;
+  readonly dataType: DataType;
+  readonly version: number;
+  readonly expiresAt: number | null;
+  readonly metadata: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly size: number;
+  readonly accessCount: number;
+  readonly lastAccessed: number | null;
+}
+
+/** A row of a `list()` page. */
+export interface ListedRow {
+  readonly key: string;
+  readonly value: string;
+  readonly dataType: DataType;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly expiresAt: number | null;
+}
+
+/** One write, validated and serialized. */
+export interface WriteSpec {
+  readonly namespace: string;
+  readonly key: string;
+  readonly dataType: DataType;
+  readonly value: string;
+  readonly metadata: string | null;
+  readonly size: number;
+  /** The clock's time of the write: `updated_at`, and what "expired" is measured against. */
+  readonly now: number;
+  readonly expiresAt: number | null;
+  /** `upsert`: write whatever is there; `cas`: only over version `expect`; `create`: only where no live entry is. */
+  readonly mode: 'upsert' | 'cas' | 'create';
+  readonly expect?: number;
+  /** The writer has proven it saw the current version (a batch check): it may replace a `locked` entry. */
+  readonly guarded: boolean;
+  /** The version of a new entry (1, or one past the transient entry it replaces). */
+  readonly baseVersion: number;
+}
+
+/** One delete. */
+export interface RemoveSpec {
+  readonly namespace: string;
+  readonly key: string;
+  readonly now: number;
+  /** Delete only over this version. */
+  readonly expect?: number;
+  readonly guarded: boolean;
+}
+
+/** Why a write or delete did not happen. */
+export interface Refusal {
+  readonly ok: false;
+  /** `version`: a compare-and-set lost; `exists`: `create` found a live entry; `locked`: a blind write of a `locked` entry. */
+  readonly reason: 'version' | 'exists' | 'locked';
+  /** The live entry's version, `null` when there is none. */
+  readonly current: number | null;
+}
+
+export type WriteOutcome =
+  | { readonly ok: true; readonly version: number; readonly created: boolean }
+  | Refusal;
+
+export type RemoveOutcome =
+  | {
+      readonly ok: true;
+      /** A live entry was deleted. */
+      readonly existed: boolean;
+      /** The deleted row's version (live or expired), `null` when no row was there. */
+      readonly version: number | null;
+    }
+  | Refusal;
+
+export type IncrementOutcome =
+  | {
+      readonly ok: true;
+      readonly value: number;
+      readonly version: number;
+      readonly created: boolean;
+    }
+  | { readonly ok: false; readonly reason: 'not-a-number'; readonly current: string };
+
+/** A condition of a batch. */
+export interface CheckSpec {
+  readonly namespace: string;
+  readonly key: string;
+  /** `null`: no live entry may exist. */
+  readonly version: number | null;
+}
+
+/** A batch operation. */
+export type BatchOp =
+  | { readonly op: 'set'; readonly spec: WriteSpec }
+  | { readonly op: 'delete'; readonly spec: RemoveSpec };
+
+/** Why a batch was rolled back: the index of the failed check, or of the refused operation. */
+export type BatchOutcome =
+  | { readonly ok: true; readonly results: readonly (WriteOutcome | RemoveOutcome)[] }
+  | {
+      readonly ok: false;
+      readonly failed: 'check' | 'op';
+      readonly index: number;
+      readonly refusal: Refusal;
+    };
+
+/** Key range of `list()` / `count()`. */
+export interface KeyRange {
+  /** Inclusive lower bound (the prefix), `''` for none. */
+  readonly lower: string;
+  /** Exclusive upper bound, `null` for none. */
+  readonly upper: string | null;
+}
+
+/** Accumulated reads of one entry, flushed into `access_count` / `last_accessed`. */
+export interface AccessRecord {
+  readonly namespace: string;
+  readonly key: string;
+  count: number;
+  last: number;
+}
+
+/** One row of `hive.db`'s `agent_memory`. */
+export interface AccessLogRecord {
+  readonly agentId: string;
+  readonly memoryKey: string;
+  readonly accessType: 'read' | 'write' | 'delete';
+  readonly timestamp: number;
+  readonly durationMs: number;
+  readonly success: boolean;
+}
+
+/** Per-namespace live entries and bytes. */
+export interface NamespaceUsage {
+  readonly namespace: string;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/** The store's database. */
+export interface StoreBackend {
+  /** Where `memory.db` and `hive.db` are. */
+  readonly files: { readonly memory: string; readonly hive: string };
+  /**
+   * A number that moves whenever any process may have committed to the entries' database;
+   * `undefined` when it cannot tell. A value read while it was `g` equals a fresh read while it is still `g`.
+   */
+  generation(): number | undefined;
+  read(namespace: string, key: string): Promise<EntryRow | undefined>;
+  write(spec: WriteSpec): Promise<WriteOutcome>;
+  /** All in one transaction; refusals are reported per entry, the rest is committed. */
+  writeMany(specs: readonly WriteSpec[]): Promise<WriteOutcome[]>;
+  remove(spec: RemoveSpec): Promise<RemoveOutcome>;
+  increment(
+    namespace: string,
+    key: string,
+    by: number,
+    opts: {
+      readonly dataType: DataType;
+      readonly now: number;
+      readonly expiresAt: number | null;
+      readonly setExpiry: boolean;
+      readonly baseVersion: number;
+    },
+  ): Promise<IncrementOutcome>;
+  touch(namespace: string, key: string, expiresAt: number | null, now: number): Promise<boolean>;
+  /** Checks then operations in one transaction: all applied, or none. */
+  batch(checks: readonly CheckSpec[], ops: readonly BatchOp[], now: number): Promise<BatchOutcome>;
+  list(
+    namespace: string,
+    range: KeyRange,
+    after: string | null,
+    reverse: boolean,
+    limit: number,
+    now: number,
+  ): Promise<ListedRow[]>;
+  count(namespace: string, range: KeyRange, now: number): Promise<number>;
+  keys(
+    namespace: string | undefined,
+    dataType: DataType | undefined,
+    now: number,
+  ): Promise<{ namespace: string; key: string }[]>;
+  /** Deletes every entry of `namespace` (every entry when `undefined`); returns how many live ones. */
+  clear(namespace: string | undefined, now: number): Promise<number>;
+  /** Deletes up to `limit` expired entries through the partial index on `expires_at`. */
+  sweep(now: number, limit: number): Promise<{ namespace: string; key: string; version: number }[]>;
+  usage(now: number): Promise<NamespaceUsage[]>;
+  /** Writes buffered access counts (one transaction) and access-log rows (one transaction in `hive.db`). */
+  flush(access: readonly AccessRecord[], log: readonly AccessLogRecord[]): Promise<void>;
+  /** `PRAGMA wal_checkpoint(TRUNCATE)` on both databases. */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}

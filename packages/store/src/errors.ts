@@ -1,0 +1,76 @@
+import { HiveDbError, type HiveDbErrorOptions } from '@hivedb/pool';
+
+/**
+ * Every error code `@hivedb/store` throws. Callers branch on `err.code`; an error that came from
+ * the pool or from SQLite keeps its own code (`POOL_BUSY`, `sqliteCode: 'SQLITE_FULL'`, …).
+ */
+export type StoreErrorCode =
+  /** A constructor option had an unknown key or a bad value. */
+  | 'STORE_INVALID_OPTION'
+  /** A call's argument or option had a bad value (a TTL of -1, `version` with `ifAbsent`, …). */
+  | 'STORE_INVALID_ARGUMENT'
+  /** A key was not a non-empty, well-formed string within `maxKeyLength`. */
+  | 'STORE_INVALID_KEY'
+  /** A namespace was not a non-empty, well-formed string within `maxNamespaceLength`. */
+  | 'STORE_INVALID_NAMESPACE'
+  /** A value (or metadata) that JSON cannot represent faithfully; the message says why and where. */
+  | 'STORE_INVALID_VALUE'
+  /** A value plus its metadata is larger than `maxValueSize` bytes as JSON. */
+  | 'STORE_VALUE_TOO_LARGE'
+  /** A compare-and-set found another version (or an entry where `ifAbsent` wanted none). */
+  | 'STORE_VERSION_CONFLICT'
+  /** A blind write or delete of a `locked` entry: it needs `version`, `atomic()` or a batch check. */
+  | 'STORE_LOCKED'
+  /** `increment()` met an entry whose value is not an integer (or would leave the safe range). */
+  | 'STORE_NOT_A_NUMBER'
+  /** A `list()` cursor that this store did not make for that namespace and direction. */
+  | 'STORE_INVALID_CURSOR'
+  /** The store was not opened yet (`await store.init()`), or opening it failed. */
+  | 'STORE_NOT_READY'
+  /** Opening failed: a pool could not open its file, or a migration failed. */
+  | 'STORE_OPEN_FAILED'
+  /** `shutdown()` was called: every later call fails with this. */
+  | 'STORE_CLOSED'
+  /** A feature the seed names that this version does not provide yet (history, locks). */
+  | 'STORE_NOT_SUPPORTED';
+
+/**
+ * The error `@hivedb/store` throws: a `HiveDbError` (so `name === 'HiveDbError'` and
+ * `isHiveDbError` from `@hivedb/pool` recognise it) whose `code` is a `StoreErrorCode`.
+ *
+ * @example
+ * try { await store.set('plan', next, { version: 3 }); }
+ * catch (err) { if ((err as StoreError).code === 'STORE_VERSION_CONFLICT') console.log(err.details); }
+ */
+export class StoreError extends HiveDbError {
+  declare readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options: HiveDbErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** A short, safe description of a value for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    const s = JSON.stringify(value);
+    if (s === undefined) return String(value);
+    return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** A `STORE_INVALID_ARGUMENT` naming the argument and the value. */
+export function invalidArgument(name: string, value: unknown, expected: string): StoreError {
+  return new StoreError(
+    'STORE_INVALID_ARGUMENT',
+    `invalid ${name}: ${describe(value)} (expected ${expected})`,
+    { details: { argument: name } },
+  );
+}

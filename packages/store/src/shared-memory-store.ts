@@ -1,0 +1,416 @@
+import { EventBus, type EventSource } from '@hivedb/pool';
+import { Batch, commitBatch, setBulk } from './bulk.js';
+import { StoreContext } from './context.js';
+import { StoreError } from './errors.js';
+import type { StoreEvents } from './events.js';
+import { count, keys, list } from './listing.js';
+import { clear, increment, remove, touch } from './mutate.js';
+import { type ResolvedStoreOptions, resolveStoreOptions, type StoreOptions } from './options.js';
+import { get, readEntry } from './read.js';
+import { openSqliteBackend } from './sqlite-backend.js';
+import { collectStats, counters } from './stats.js';
+import {
+  type AtomicOptions,
+  type BulkEntry,
+  type BulkResult,
+  type CountOptions,
+  DATA_TYPES,
+  type DeleteOptions,
+  type GetOptions,
+  type GetResult,
+  type IncrementOptions,
+  type KeysOptions,
+  type ListOptions,
+  type ListResult,
+  NAMESPACES,
+  type NamespaceOptions,
+  type SetOptions,
+  type SetResult,
+  type StoreCounters,
+  type StoreStats,
+  type TouchResult,
+} from './types.js';
+import { checkVersion } from './validate.js';
+import { set } from './write.js';
+
+type State = 'new' | 'opening' | 'ready' | 'failed' | 'closed';
+
+const SWEEP_BATCH = 1000;
+
+/**
+ * The memory agents share: namespaced JSON entries with versions, TTLs, compare-and-set, atomic
+ * batches and a read cache that is coherent across processes, in `<projectRoot>/.hive-mind/memory.db`
+ * (and its access log in `hive.db`).
+ *
+ * @example
+ * const store = await SharedMemoryStore.open({ projectRoot: '.' });
+ * await store.set('plan', { steps: 3 }, { namespace: 'task_results', ttl: 60_000 });
+ * const plan = await store.get('plan', { namespace: 'task_results' }); // { steps: 3 } (frozen)
+ * await store.increment('visits');
+ * await store.shutdown();
+ */
+export class SharedMemoryStore {
+  /** The seed's namespaces by name. */
+  readonly namespaces = NAMESPACES;
+  /** The seed's data types by name. */
+  readonly dataTypes = DATA_TYPES;
+  readonly #options: ResolvedStoreOptions;
+  readonly #events = new EventBus<StoreEvents>();
+  #state: State = 'new';
+  #ctx: StoreContext | undefined;
+  #opening: Promise<void> | undefined;
+  #openError: unknown;
+  #closing: Promise<void> | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<number> | undefined;
+  #inFlight = 0;
+  #idle: Array<() => void> = [];
+
+  /**
+   * Opens a store: both databases opened through pools and migrated before it resolves.
+   * Throws `STORE_INVALID_OPTION` or `STORE_OPEN_FAILED`.
+   */
+  static async open(options?: StoreOptions): Promise<SharedMemoryStore> {
+    const store = new SharedMemoryStore(options);
+    await store.init();
+    return store;
+  }
+
+  /**
+   * The seed's style: `new SharedMemoryStore(options)` then `await store.init()`. Until `init()`
+   * resolves, every call fails with `STORE_NOT_READY`. Options are checked here
+   * (`STORE_INVALID_OPTION`); nothing is opened before `init()`.
+   */
+  constructor(options?: StoreOptions) {
+    this.#options = resolveStoreOptions(options);
+  }
+
+  /** The store's typed events (`set`, `get`, `delete`, `clear`, `expire`, `conflict`, `cache`, `flush`, `error`). */
+  get events(): EventSource<StoreEvents> {
+    return this.#events;
+  }
+
+  /** Whether the store is open and usable. */
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** The database files (`memory.db`, `hive.db`), once open. */
+  get files(): { readonly memory: string; readonly hive: string } | undefined {
+    return this.#ctx?.backend.files;
+  }
+
+  /** Opens and migrates the databases. Idempotent; after a failure, calling it again retries. */
+  init(): Promise<void> {
+    if (this.#state === 'closed')
+      return Promise.reject(new StoreError('STORE_CLOSED', 'the store was shut down'));
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'opening') return this.#opening!;
+    this.#state = 'opening';
+    this.#opening = this.#open();
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    let backend: Awaited<ReturnType<typeof openSqliteBackend>>;
+    try {
+      backend = await openSqliteBackend({
+        root: this.#options.root,
+        pool: this.#options.pool,
+        migrationBackup: this.#options.migrationBackup,
+      });
+    } catch (err) {
+      if (this.#state === 'opening') {
+        this.#state = 'failed';
+        this.#openError = err;
+      }
+      throw err;
+    }
+    if (this.#state !== 'opening') {
+      // shutdown() was called while opening.
+      await backend.close();
+      throw new StoreError('STORE_CLOSED', 'the store was shut down while it was opening');
+    }
+    const ctx = new StoreContext(this.#options, backend, this.#events);
+    this.#ctx = ctx;
+    if (this.#options.gcInterval > 0) {
+      this.#sweepTimer = setInterval(() => {
+        if (this.#state === 'ready' && this.#sweeping === undefined)
+          this.sweepExpired().catch((err: unknown) => ctx.reportError('sweep', err));
+      }, this.#options.gcInterval);
+      this.#sweepTimer.unref();
+    }
+    this.#state = 'ready';
+  }
+
+  #notReady(): StoreError {
+    switch (this.#state) {
+      case 'closed':
+        return new StoreError('STORE_CLOSED', 'the store was shut down');
+      case 'failed':
+        return new StoreError(
+          'STORE_NOT_READY',
+          'the store failed to open; call init() again to retry',
+          { cause: this.#openError },
+        );
+      case 'opening':
+        return new StoreError('STORE_NOT_READY', 'the store is still opening: await store.init()');
+      default:
+        return new StoreError(
+          'STORE_NOT_READY',
+          'the store is not open: await store.init() (or use SharedMemoryStore.open())',
+        );
+    }
+  }
+
+  /** Runs an operation of an open store, counted so that `shutdown()` waits for it. */
+  #run<T>(op: (ctx: StoreContext) => Promise<T>): Promise<T> {
+    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
+    this.#inFlight++;
+    let p: Promise<T>;
+    try {
+      p = op(this.#ctx!);
+    } catch (err) {
+      this.#settled();
+      return Promise.reject(err);
+    }
+    return p.finally(() => this.#settled());
+  }
+
+  #settled(): void {
+    if (--this.#inFlight === 0 && this.#idle.length > 0)
+      for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  /** Writes `value` (any JSON value) under `key`. Resolves to `{ success, version, size, expiresAt }`. */
+  set(key: string, value: unknown, options?: SetOptions): Promise<SetResult> {
+    return this.#run((ctx) => set(ctx, key, value, options));
+  }
+
+  /**
+   * The value under `key` (deeply frozen: copy it to change it), or `null` when absent or
+   * expired. With `includeMetadata`: `{ value, metadata, found }`.
+   */
+  get<T = unknown>(
+    key: string,
+    options: GetOptions & { readonly includeMetadata: true },
+  ): Promise<GetResult<T>>;
+  get<T = unknown>(key: string, options?: GetOptions): Promise<T | null>;
+  get(key: string, options?: GetOptions): Promise<unknown> {
+    // Not counted in flight: a read needs no waiting for at shutdown (it is served from a
+    // snapshot at once, or fails with the pool's POOL_CLOSED if it had to wait for a reader).
+    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
+    try {
+      return get(this.#ctx!, key, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Deletes `key`; resolves to whether a live entry was there. */
+  delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    return this.#run((ctx) => remove(ctx, key, options));
+  }
+
+  /** Live keys, filtered by namespace, data type and a regular expression. */
+  keys(options?: KeysOptions): Promise<string[]> {
+    return this.#run((ctx) => keys(ctx, options));
+  }
+
+  /** Writes many entries in one transaction (`[{ key, value, options }]`); a result per entry, in order. */
+  setBulk(entries: readonly BulkEntry[]): Promise<BulkResult[]> {
+    return this.#run((ctx) => setBulk(ctx, entries));
+  }
+
+  /** A page of live entries in key order: `{ entries, cursor }`; pass `cursor` back for the next page. */
+  list(options?: ListOptions): Promise<ListResult> {
+    return this.#run((ctx) => list(ctx, options));
+  }
+
+  /** Live entries of a namespace, optionally under a key prefix. */
+  count(options?: CountOptions): Promise<number> {
+    return this.#run((ctx) => count(ctx, options));
+  }
+
+  /** Gives a live entry a new TTL in ms (`null`: never expires); `{ found, expiresAt }`. */
+  touch(key: string, ttl: number | null, options?: NamespaceOptions): Promise<TouchResult> {
+    return this.#run((ctx) => touch(ctx, key, ttl, options));
+  }
+
+  /** Deletes every entry of `namespace`, or of every namespace when none is given; resolves to how many. */
+  clear(options?: NamespaceOptions): Promise<number> {
+    return this.#run((ctx) => clear(ctx, options));
+  }
+
+  /** Adds `by` (default 1) to an integer counter in one statement, creating it at `by`; the new value. */
+  increment(key: string, by?: number, options?: IncrementOptions): Promise<number> {
+    return this.#run((ctx) => increment(ctx, key, by, options));
+  }
+
+  /** An atomic batch: `.check(…)`, `.set(…)`, `.delete(…)`, then `.commit()`. */
+  batch(): Batch {
+    return new Batch((checks, ops) => this.#run((ctx) => commitBatch(ctx, checks, ops)));
+  }
+
+  /**
+   * Read-modify-write: reads the entry, calls `fn(value, { found, version })` with a fresh,
+   * mutable copy (`null` when absent), and writes what `fn` returns if the entry is still at the
+   * version read (compare-and-set). On a conflict `fn` runs again, after a backoff with jitter,
+   * up to `maxAttempts` times in all; then `STORE_VERSION_CONFLICT`. `fn` must therefore have no
+   * side effects outside its return value. Returning `undefined` writes nothing. Resolves to what
+   * `fn` returned last.
+   */
+  atomic<T>(
+    key: string,
+    fn: (
+      current: T | null,
+      info: { readonly found: boolean; readonly version: number | null },
+    ) => T | Promise<T>,
+    options?: AtomicOptions,
+  ): Promise<T> {
+    return this.#run(async (ctx) => {
+      if (typeof fn !== 'function')
+        throw new StoreError('STORE_INVALID_ARGUMENT', 'atomic() needs a function');
+      const { maxAttempts: maxInput, ...setOptions } = options ?? {};
+      const maxAttempts =
+        maxInput === undefined
+          ? this.#options.atomic.maxAttempts
+          : checkVersion(maxInput, 'maxAttempts');
+      const namespace = ctx.namespace(setOptions.namespace);
+      const k = ctx.key(key);
+      const { initialDelayMs, maxDelayMs } = this.#options.atomic;
+      for (let attempt = 1; ; attempt++) {
+        const found = await readEntry(ctx, namespace, k, `${namespace}\0${k}`, ctx.now(), false);
+        const current = found === null ? null : (JSON.parse(found.row.value) as T);
+        const version = found === null ? null : found.row.version;
+        const next = await fn(current, { found: found !== null, version });
+        if (next === undefined) return next;
+        try {
+          await set(
+            ctx,
+            k,
+            next,
+            { ...setOptions, namespace, ...(version === null ? { ifAbsent: true } : { version }) },
+            'atomic',
+            attempt,
+          );
+          return next;
+        } catch (err) {
+          if ((err as StoreError).code !== 'STORE_VERSION_CONFLICT') throw err;
+          if (attempt >= maxAttempts) {
+            throw new StoreError(
+              'STORE_VERSION_CONFLICT',
+              `atomic() gave up after ${attempt} attempts: ${(err as Error).message}`,
+              { cause: err, details: { ...(err as StoreError).details, attempts: attempt } },
+            );
+          }
+          const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+          await new Promise((r) => setTimeout(r, Math.random() * ceiling));
+          if (this.#state !== 'ready') throw this.#notReady();
+        }
+      }
+    });
+  }
+
+  /**
+   * Deletes expired entries now (the background sweeper does this every `gcInterval`), through
+   * the partial index on `expires_at`. Resolves to how many. Expired entries are never returned
+   * before this runs either.
+   */
+  sweepExpired(): Promise<number> {
+    return this.#run(async (ctx) => {
+      if (this.#sweeping !== undefined) return this.#sweeping;
+      this.#sweeping = this.#sweep(ctx);
+      try {
+        return await this.#sweeping;
+      } finally {
+        this.#sweeping = undefined;
+      }
+    });
+  }
+
+  async #sweep(ctx: StoreContext): Promise<number> {
+    const now = ctx.now();
+    let total = 0;
+    for (;;) {
+      const started = performance.now();
+      const gone = await ctx.backend.sweep(now, SWEEP_BATCH);
+      if (gone.length > 0) {
+        for (const g of gone) ctx.cache?.drop(`${g.namespace}\0${g.key}`);
+        ctx.epoch++;
+        total += gone.length;
+        if (ctx.events.listening('expire'))
+          ctx.events.emit('expire', {
+            entries: gone,
+            count: gone.length,
+            durationMs: performance.now() - started,
+          });
+      }
+      if (gone.length < SWEEP_BATCH) break;
+    }
+    const mine = ctx.transient.sweep(now);
+    if (mine.length > 0) {
+      total += mine.length;
+      if (ctx.events.listening('expire'))
+        ctx.events.emit('expire', {
+          entries: mine.map((t) => ({
+            namespace: t.namespace,
+            key: t.key,
+            version: t.row.version,
+          })),
+          count: mine.length,
+          durationMs: 0,
+        });
+    }
+    ctx.counters.sweeps++;
+    ctx.counters.expired += total;
+    return total;
+  }
+
+  /** Writes the buffered access counts and access log now. */
+  flush(): Promise<void> {
+    return this.#run((ctx) => ctx.access.flush('manual'));
+  }
+
+  /** The seed's statistics: what is measured (counters of this store, entries and bytes on disk now). */
+  getStats(): Promise<StoreStats> {
+    return this.#run((ctx) => collectStats(ctx));
+  }
+
+  /** This store's counters, synchronously (works in every state). */
+  stats(): StoreCounters {
+    return counters(this.#ctx, this.#state === 'ready', this.#state === 'closed');
+  }
+
+  /**
+   * Stops the sweeper and the flush timer, waits for calls in flight, flushes the access
+   * buffers, checkpoints both WALs (`TRUNCATE`) and closes the pools. Idempotent; every later
+   * call fails with `STORE_CLOSED`. Transient entries are gone.
+   */
+  shutdown(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    const wasOpening = this.#state === 'opening' ? this.#opening : undefined;
+    this.#state = 'closed';
+    if (wasOpening !== undefined) await wasOpening.catch(() => undefined);
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    const ctx = this.#ctx;
+    if (ctx === undefined) return;
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    ctx.access.stop();
+    await ctx.access.flush('shutdown');
+    // Our own read snapshots end at the end of the macrotask; a checkpoint must not wait on them.
+    await new Promise((r) => setImmediate(r));
+    try {
+      await ctx.backend.checkpoint();
+    } catch (err) {
+      ctx.reportError('checkpoint', err);
+    }
+    await ctx.backend.close();
+    ctx.transient.clearAll();
+    ctx.cache?.clear();
+  }
+}

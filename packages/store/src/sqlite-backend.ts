@@ -1,0 +1,415 @@
+import { createPool, type Pool, type SyncQueryable } from '@hivedb/pool';
+import { Migrator } from '@hivedb/schema';
+import type {
+  AccessLogRecord,
+  AccessRecord,
+  BatchOp,
+  BatchOutcome,
+  CheckSpec,
+  EntryRow,
+  IncrementOutcome,
+  KeyRange,
+  ListedRow,
+  NamespaceUsage,
+  Refusal,
+  RemoveOutcome,
+  RemoveSpec,
+  StoreBackend,
+  WriteOutcome,
+  WriteSpec,
+} from './backend.js';
+import { StoreError } from './errors.js';
+import type { StorePoolOptions } from './options.js';
+import * as SQL from './sql.js';
+import type { DataType } from './types.js';
+
+interface Probe {
+  readonly version: number;
+  readonly dataType: DataType;
+  readonly expiresAt: number | null;
+  readonly value: string;
+}
+
+type Statement = readonly [sql: string, params: unknown[]];
+
+function writeStatement(s: WriteSpec): Statement {
+  switch (s.mode) {
+    case 'upsert':
+      return [
+        SQL.UPSERT_SAME,
+        [
+          s.namespace,
+          s.key,
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.baseVersion,
+          s.now,
+          s.now,
+          s.expiresAt,
+          s.size,
+          s.guarded ? 1 : 0,
+        ],
+      ];
+    case 'create':
+      return [
+        SQL.CREATE,
+        [
+          s.namespace,
+          s.key,
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.baseVersion,
+          s.now,
+          s.now,
+          s.expiresAt,
+          s.size,
+        ],
+      ];
+    case 'cas':
+      return [
+        SQL.CAS,
+        [
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.now,
+          s.expiresAt,
+          s.size,
+          s.namespace,
+          s.key,
+          s.expect,
+          s.now,
+        ],
+      ];
+  }
+}
+
+function removeStatement(s: RemoveSpec): Statement {
+  return s.expect === undefined
+    ? [SQL.REMOVE, [s.namespace, s.key, s.guarded ? 1 : 0, s.now]]
+    : [SQL.REMOVE_CAS, [s.namespace, s.key, s.expect, s.now]];
+}
+
+const live = (p: Probe | undefined, now: number): p is Probe =>
+  p !== undefined && (p.expiresAt === null || p.expiresAt > now);
+
+/**
+ * Why a write that changed nothing was refused, from the entry as it is now; `undefined` when
+ * the entry no longer explains it (another process changed it in between: try again).
+ */
+function writeRefusal(s: WriteSpec, p: Probe | undefined): Refusal | undefined {
+  const current = live(p, s.now) ? p.version : null;
+  if (s.mode === 'cas') return { ok: false, reason: 'version', current };
+  if (s.mode === 'create')
+    return current === null ? undefined : { ok: false, reason: 'exists', current };
+  return current !== null && p!.dataType === 'locked' && !s.guarded
+    ? { ok: false, reason: 'locked', current }
+    : undefined;
+}
+
+function removeRefusal(s: RemoveSpec, p: Probe | undefined): RemoveOutcome {
+  const current = live(p, s.now) ? p.version : null;
+  if (s.expect !== undefined) return { ok: false, reason: 'version', current };
+  if (current !== null && p!.dataType === 'locked' && !s.guarded)
+    return { ok: false, reason: 'locked', current };
+  return { ok: true, existed: false, version: null };
+}
+
+function removed(
+  s: RemoveSpec,
+  row: { expiresAt?: number | null; version: number },
+): RemoveOutcome {
+  // REMOVE_CAS only deletes a live row; REMOVE returns the row's expiry to tell.
+  const existed = s.expect !== undefined || row.expiresAt == null || row.expiresAt > s.now;
+  return { ok: true, existed, version: row.version };
+}
+
+/** Runs one write inside a transaction, where nothing can change between the write and the probe. */
+function writeIn(tx: SyncQueryable, s: WriteSpec): WriteOutcome {
+  const [sql, params] = writeStatement(s);
+  let row = tx.get<{ version: number }>(sql, params);
+  if (row === undefined && s.mode === 'upsert')
+    row = tx.get<{ version: number }>(SQL.UPSERT, params);
+  if (row !== undefined)
+    return { ok: true, version: row.version, created: row.version === s.baseVersion };
+  const refusal = writeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
+  // Inside one transaction the probe always explains the refusal; this guards the invariant.
+  return refusal ?? { ok: false, reason: 'version', current: null };
+}
+
+function removeIn(tx: SyncQueryable, s: RemoveSpec): RemoveOutcome {
+  const [sql, params] = removeStatement(s);
+  const row = tx.get<{ expiresAt?: number | null; version: number }>(sql, params);
+  if (row !== undefined) return removed(s, row);
+  return removeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
+}
+
+/** What `openSqliteBackend` needs. */
+export interface SqliteBackendOptions {
+  /** The `.hive-mind` folder. */
+  readonly root: string;
+  readonly pool: StorePoolOptions;
+  readonly migrationBackup: boolean | string;
+}
+
+/**
+ * Opens `memory.db` and `hive.db` under `root` through `@hivedb/pool` and migrates both with
+ * `@hivedb/schema`'s runner. Throws `STORE_OPEN_FAILED` (with the cause) and leaves nothing open.
+ */
+export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<StoreBackend> {
+  const pools: Pool[] = [];
+  try {
+    const memory = createPool({ ...opts.pool, filename: 'memory.db', root: opts.root });
+    pools.push(memory);
+    // hive.db takes only the buffered access log: a writer and one reader are plenty.
+    const hive = createPool({
+      ...opts.pool,
+      filename: 'hive.db',
+      root: opts.root,
+      maxConnections: 2,
+      minConnections: 1,
+    });
+    pools.push(hive);
+    await new Migrator(memory, { database: 'memory', backup: opts.migrationBackup }).migrate();
+    await new Migrator(hive, { database: 'hive', backup: opts.migrationBackup }).migrate();
+    return new SqliteBackend(memory, hive);
+  } catch (err) {
+    await Promise.allSettled(pools.map((p) => p.close()));
+    const code = (err as { code?: unknown }).code;
+    throw new StoreError(
+      'STORE_OPEN_FAILED',
+      `could not open the store's databases in ${opts.root}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, details: { root: opts.root, ...(typeof code === 'string' ? { code } : {}) } },
+    );
+  }
+}
+
+class SqliteBackend implements StoreBackend {
+  readonly files: { readonly memory: string; readonly hive: string };
+  readonly #memory: Pool;
+  readonly #hive: Pool;
+
+  constructor(memory: Pool, hive: Pool) {
+    this.#memory = memory;
+    this.#hive = hive;
+    this.files = { memory: memory.filename, hive: hive.filename };
+  }
+
+  generation(): number | undefined {
+    return this.#memory.generation();
+  }
+
+  read(namespace: string, key: string): Promise<EntryRow | undefined> {
+    return this.#memory.get<EntryRow>(SQL.READ, [namespace, key]);
+  }
+
+  async write(spec: WriteSpec): Promise<WriteOutcome> {
+    const [sql, params] = writeStatement(spec);
+    // One statement, so concurrent writes of this process share a group commit. A refusal is
+    // explained by a probe after it; if another process changed the entry in between, the
+    // probe may not explain it, and the write is tried again.
+    for (let attempt = 0; ; attempt++) {
+      let row = await this.#memory.get<{ version: number }>(sql, params);
+      if (row === undefined && spec.mode === 'upsert')
+        row = await this.#memory.get<{ version: number }>(SQL.UPSERT, params);
+      if (row !== undefined)
+        return { ok: true, version: row.version, created: row.version === spec.baseVersion };
+      const probe = await this.#memory.get<Probe>(SQL.PROBE, [spec.namespace, spec.key]);
+      const refusal = writeRefusal(spec, probe);
+      if (refusal !== undefined) return refusal;
+      if (attempt >= 3) return { ok: false, reason: 'version', current: probe?.version ?? null };
+    }
+  }
+
+  writeMany(specs: readonly WriteSpec[]): Promise<WriteOutcome[]> {
+    return this.#memory.transaction((tx) => specs.map((s) => writeIn(tx, s)));
+  }
+
+  async remove(spec: RemoveSpec): Promise<RemoveOutcome> {
+    const [sql, params] = removeStatement(spec);
+    const row = await this.#memory.get<{ expiresAt?: number | null; version: number }>(sql, params);
+    if (row !== undefined) return removed(spec, row);
+    return removeRefusal(
+      spec,
+      await this.#memory.get<Probe>(SQL.PROBE, [spec.namespace, spec.key]),
+    );
+  }
+
+  async increment(
+    namespace: string,
+    key: string,
+    by: number,
+    opts: {
+      readonly dataType: DataType;
+      readonly now: number;
+      readonly expiresAt: number | null;
+      readonly setExpiry: boolean;
+      readonly baseVersion: number;
+    },
+  ): Promise<IncrementOutcome> {
+    const text = String(by);
+    const row = await this.#memory.get<{ value: string; version: number }>(SQL.INCREMENT, [
+      namespace,
+      key,
+      opts.dataType,
+      text,
+      null,
+      opts.baseVersion,
+      opts.now,
+      opts.now,
+      opts.expiresAt,
+      text.length,
+      by,
+      opts.setExpiry ? 1 : 0,
+      by,
+      by,
+    ]);
+    if (row !== undefined)
+      return {
+        ok: true,
+        value: Number(row.value),
+        version: row.version,
+        created: row.version === opts.baseVersion,
+      };
+    const probe = await this.#memory.get<Probe>(SQL.PROBE, [namespace, key]);
+    return { ok: false, reason: 'not-a-number', current: probe?.value ?? 'nothing' };
+  }
+
+  async touch(namespace: string, key: string, expiresAt: number | null, now: number) {
+    const row = await this.#memory.get(SQL.TOUCH, [expiresAt, namespace, key, now]);
+    return row !== undefined;
+  }
+
+  batch(checks: readonly CheckSpec[], ops: readonly BatchOp[], now: number): Promise<BatchOutcome> {
+    const rollback = Symbol('rollback');
+    let failure: BatchOutcome | undefined;
+    return this.#memory
+      .transaction((tx) => {
+        for (let i = 0; i < checks.length; i++) {
+          const c = checks[i]!;
+          const p = tx.get<Probe>(SQL.PROBE, [c.namespace, c.key]);
+          const current = live(p, now) ? p.version : null;
+          if (current !== c.version) {
+            failure = {
+              ok: false,
+              failed: 'check',
+              index: i,
+              refusal: { ok: false, reason: c.version === null ? 'exists' : 'version', current },
+            };
+            throw rollback;
+          }
+        }
+        const results: (WriteOutcome | RemoveOutcome)[] = [];
+        for (let i = 0; i < ops.length; i++) {
+          const o = ops[i]!;
+          const out = o.op === 'set' ? writeIn(tx, o.spec) : removeIn(tx, o.spec);
+          if (!out.ok) {
+            failure = { ok: false, failed: 'op', index: i, refusal: out };
+            throw rollback;
+          }
+          results.push(out);
+        }
+        return { ok: true as const, results };
+      })
+      .catch((err: unknown) => {
+        if (err === rollback && failure !== undefined) return failure;
+        throw err;
+      });
+  }
+
+  list(
+    namespace: string,
+    range: KeyRange,
+    after: string | null,
+    reverse: boolean,
+    limit: number,
+    now: number,
+  ): Promise<ListedRow[]> {
+    const params: unknown[] = [namespace, range.lower];
+    if (range.upper !== null) params.push(range.upper);
+    if (after !== null) params.push(after);
+    params.push(now, limit);
+    return this.#memory.all<ListedRow>(
+      SQL.listSql(range.upper !== null, after !== null, reverse),
+      params,
+    );
+  }
+
+  async count(namespace: string, range: KeyRange, now: number): Promise<number> {
+    const params: unknown[] = [namespace, range.lower];
+    if (range.upper !== null) params.push(range.upper);
+    params.push(now);
+    const row = await this.#memory.get<{ n: number }>(SQL.countSql(range.upper !== null), params);
+    return row?.n ?? 0;
+  }
+
+  keys(namespace: string | undefined, dataType: DataType | undefined, now: number) {
+    const params: unknown[] = [now];
+    if (namespace !== undefined) params.push(namespace);
+    if (dataType !== undefined) params.push(dataType);
+    return this.#memory.all<{ namespace: string; key: string }>(
+      SQL.keysSql(namespace !== undefined, dataType !== undefined),
+      params,
+    );
+  }
+
+  clear(namespace: string | undefined, now: number): Promise<number> {
+    return this.#memory.transaction((tx) => {
+      if (namespace === undefined) {
+        const n = tx.get<{ n: number }>(SQL.CLEAR_COUNT_ALL, [now])!.n;
+        tx.run(SQL.CLEAR_ALL);
+        return n;
+      }
+      const n = tx.get<{ n: number }>(SQL.CLEAR_COUNT_NS, [now, namespace])!.n;
+      tx.run(SQL.CLEAR_NS, [namespace]);
+      return n;
+    });
+  }
+
+  async sweep(now: number, limit: number) {
+    // A read first: a DELETE that finds nothing would still be a commit, and every commit
+    // moves the generation that every cache validates against.
+    if ((await this.#memory.get(SQL.ANY_EXPIRED, [now])) === undefined) return [];
+    return this.#memory.all<{ namespace: string; key: string; version: number }>(SQL.SWEEP, [
+      now,
+      limit,
+    ]);
+  }
+
+  usage(now: number): Promise<NamespaceUsage[]> {
+    return this.#memory.all<NamespaceUsage>(SQL.USAGE, [now]);
+  }
+
+  async flush(access: readonly AccessRecord[], log: readonly AccessLogRecord[]): Promise<void> {
+    if (access.length > 0) {
+      await this.#memory.transaction((tx) => {
+        for (const a of access) tx.run(SQL.RECORD_ACCESS, [a.count, a.last, a.namespace, a.key]);
+      });
+    }
+    if (log.length > 0) {
+      await this.#hive.transaction((tx) => {
+        for (const r of log)
+          tx.run(SQL.LOG_ACCESS, [
+            r.agentId,
+            r.memoryKey,
+            r.accessType,
+            r.timestamp,
+            Math.round(r.durationMs),
+            r.success ? 1 : 0,
+          ]);
+      });
+    }
+  }
+
+  async checkpoint(): Promise<void> {
+    for (const pool of [this.#memory, this.#hive]) {
+      await pool.withConnection((lease) => lease.get(SQL.CHECKPOINT), { mode: 'write' });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#memory.close(), this.#hive.close()]);
+  }
+}

@@ -1,0 +1,11 @@
+// Opens the built store, writes one entry, then shuts down or leaves the store open: either way
+// the process must exit on its own (every timer of the store is unref'd).
+// Usage: node lifecycle.mjs <projectRoot> shutdown|leave-open
+import { SharedMemoryStore } from '@hivedb/store';
+
+const [projectRoot, mode] = process.argv.slice(2);
+const store = await SharedMemoryStore.open({ projectRoot, gcInterval: 10, flushInterval: 10 });
+await store.set('written', { by: process.pid });
+await store.get('written');
+if (mode === 'shutdown') await store.shutdown();
+process.stdout.write('written\n');
