@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
-import { assertNotTransactionControl, execute, type Op, rowsOf } from './statement.js';
+import { assertScriptHasNoTransactionControl, execute, type Op, rowsOf } from './statement.js';
 import type { BindParams, Lease, RunResult } from './types.js';
 
 /**
@@ -55,7 +55,7 @@ export class PoolLease implements Lease {
 
   exec(sql: string): void {
     this.#assertHeld();
-    assertNotTransactionControl(sql);
+    assertScriptHasNoTransactionControl(sql);
     const t0 = performance.now();
     try {
       this.#conn.db.exec(sql);

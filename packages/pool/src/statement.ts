@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Connection } from './connection.js';
 import { HiveDbError } from './errors.js';
 import { withDeadline } from './interrupt.js';
+import { statementKeywords } from './sql-script.js';
 import type { BindParams, RunResult } from './types.js';
 
 /** The three ways a statement is executed. */
@@ -10,6 +11,22 @@ export type Op = 'get' | 'all' | 'run';
 // Leading white space and comments are skipped: SQLite skips them too.
 const TX_CONTROL =
   /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
+/**
+ * Refuses a script (`exec`) any of whose statements is transaction control, before it runs: a
+ * COMMIT inside a transaction's script would commit work the transaction may still roll back.
+ */
+export function assertScriptHasNoTransactionControl(script: string): void {
+  const control = statementKeywords(script).find((k) => CONTROL_KEYWORDS.has(k));
+  if (control !== undefined) {
+    throw new HiveDbError(
+      'POOL_TRANSACTION_CONTROL',
+      `the script contains a ${control} statement; transactions are managed by the pool (pool.transaction(), tx.savepoint())`,
+    );
+  }
+}
+
+const CONTROL_KEYWORDS = new Set(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
 
 /** Refuses transaction control in a single statement: the pool owns BEGIN/COMMIT on its connections. */
 export function assertNotTransactionControl(sql: string): void {

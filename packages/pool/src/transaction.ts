@@ -1,7 +1,7 @@
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
-import { assertNotTransactionControl, execute, type Op, rowsOf } from './statement.js';
+import { assertScriptHasNoTransactionControl, execute, type Op, rowsOf } from './statement.js';
 import type {
   BindParams,
   RunResult,
@@ -95,7 +95,7 @@ export class WriteTransaction implements TransactionHandle {
 
   exec(sql: string): void {
     this.#assertActive();
-    assertNotTransactionControl(sql);
+    assertScriptHasNoTransactionControl(sql);
     const t0 = performance.now();
     try {
       this.#conn.db.exec(sql);
