@@ -94,8 +94,27 @@ export class AccessBuffer {
     this.#access = new Map();
     this.#log = new Map();
     const started = performance.now();
-    try {
-      await this.#backend.flush(access, log);
+    let written = 0;
+    // Each database in its own transaction: what one of them committed is never written twice.
+    if (access.length > 0) {
+      try {
+        await this.#backend.recordAccess(access);
+        written++;
+      } catch (err) {
+        this.#onError('flush', err);
+        this.#keep(access, []);
+      }
+    }
+    if (log.length > 0) {
+      try {
+        await this.#backend.appendLog(log);
+        written++;
+      } catch (err) {
+        this.#onError('flush', err);
+        this.#keep([], log);
+      }
+    }
+    if (written > 0) {
       this.flushes++;
       this.#onFlushed({
         accessRecords: access.length,
@@ -103,25 +122,28 @@ export class AccessBuffer {
         reason,
         durationMs: performance.now() - started,
       });
-    } catch (err) {
-      this.#onError('flush', err);
-      // Keep the records for the next flush unless the buffer is already full again: a database
-      // that keeps failing must not make the buffer grow without bound.
-      if (this.size + access.length + log.length <= this.#maxEntries * 2) {
-        for (const a of access) {
-          const ck = `${a.namespace}\0${a.key}`;
-          const cur = this.#access.get(ck);
-          if (cur === undefined) this.#access.set(ck, a);
-          else {
-            cur.count += a.count;
-            cur.last = Math.max(cur.last, a.last);
-          }
-        }
-        for (const r of log) this.#log.set(`${r.agentId}\0${r.memoryKey}\0${r.timestamp}`, r);
-      } else {
-        this.dropped += access.length + log.length;
+    }
+  }
+
+  /**
+   * Puts records that could not be written back for the next flush, unless the buffer is full
+   * again: a database that keeps failing must not make the buffer grow without bound.
+   */
+  #keep(access: readonly AccessRecord[], log: readonly AccessLogRecord[]): void {
+    if (this.size + access.length + log.length > this.#maxEntries * 2) {
+      this.dropped += access.length + log.length;
+      return;
+    }
+    for (const a of access) {
+      const ck = `${a.namespace}\0${a.key}`;
+      const cur = this.#access.get(ck);
+      if (cur === undefined) this.#access.set(ck, a);
+      else {
+        cur.count += a.count;
+        cur.last = Math.max(cur.last, a.last);
       }
     }
+    for (const r of log) this.#log.set(`${r.agentId}\0${r.memoryKey}\0${r.timestamp}`, r);
   }
 
   /** Stops the timer (the owner flushes one last time itself). */

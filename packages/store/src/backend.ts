@@ -198,8 +198,10 @@ export interface StoreBackend {
   /** Deletes up to `limit` expired entries through the partial index on `expires_at`. */
   sweep(now: number, limit: number): Promise<{ namespace: string; key: string; version: number }[]>;
   usage(now: number): Promise<NamespaceUsage[]>;
-  /** Writes buffered access counts (one transaction) and access-log rows (one transaction in `hive.db`). */
-  flush(access: readonly AccessRecord[], log: readonly AccessLogRecord[]): Promise<void>;
+  /** Adds buffered reads to `access_count` / `last_accessed`, in one transaction. */
+  recordAccess(access: readonly AccessRecord[]): Promise<void>;
+  /** Appends access-log rows to `hive.db`'s `agent_memory`, in one transaction. */
+  appendLog(log: readonly AccessLogRecord[]): Promise<void>;
   /** `PRAGMA wal_checkpoint(TRUNCATE)` on both databases. */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

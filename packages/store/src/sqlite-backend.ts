@@ -382,25 +382,24 @@ class SqliteBackend implements StoreBackend {
     return this.#memory.all<NamespaceUsage>(SQL.USAGE, [now]);
   }
 
-  async flush(access: readonly AccessRecord[], log: readonly AccessLogRecord[]): Promise<void> {
-    if (access.length > 0) {
-      await this.#memory.transaction((tx) => {
-        for (const a of access) tx.run(SQL.RECORD_ACCESS, [a.count, a.last, a.namespace, a.key]);
-      });
-    }
-    if (log.length > 0) {
-      await this.#hive.transaction((tx) => {
-        for (const r of log)
-          tx.run(SQL.LOG_ACCESS, [
-            r.agentId,
-            r.memoryKey,
-            r.accessType,
-            r.timestamp,
-            Math.round(r.durationMs),
-            r.success ? 1 : 0,
-          ]);
-      });
-    }
+  recordAccess(access: readonly AccessRecord[]): Promise<void> {
+    return this.#memory.transaction((tx) => {
+      for (const a of access) tx.run(SQL.RECORD_ACCESS, [a.count, a.last, a.namespace, a.key]);
+    });
+  }
+
+  appendLog(log: readonly AccessLogRecord[]): Promise<void> {
+    return this.#hive.transaction((tx) => {
+      for (const r of log)
+        tx.run(SQL.LOG_ACCESS, [
+          r.agentId,
+          r.memoryKey,
+          r.accessType,
+          r.timestamp,
+          Math.round(r.durationMs),
+          r.success ? 1 : 0,
+        ]);
+    });
   }
 
   async checkpoint(): Promise<void> {
