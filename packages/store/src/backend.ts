@@ -71,6 +71,13 @@ export interface Refusal {
   readonly current: number | null;
 }
 
+/** A write that succeeded without its version read back (`setBulk()` when no one listens). */
+export interface QuietWrite {
+  readonly ok: true;
+  readonly version: null;
+  readonly created: null;
+}
+
 export type WriteOutcome =
   | { readonly ok: true; readonly version: number; readonly created: boolean }
   | Refusal;
@@ -161,8 +168,11 @@ export interface StoreBackend {
   generation(): number | undefined;
   read(namespace: string, key: string): Promise<EntryRow | undefined>;
   write(spec: WriteSpec): Promise<WriteOutcome>;
-  /** All in one transaction; refusals are reported per entry, the rest is committed. */
-  writeMany(specs: readonly WriteSpec[]): Promise<WriteOutcome[]>;
+  /**
+   * All in one transaction; refusals are reported per entry, the rest is committed. Without
+   * `versions`, a plain upsert that succeeds may report `version: null` (it is not read back).
+   */
+  writeMany(specs: readonly WriteSpec[], versions: boolean): Promise<(WriteOutcome | QuietWrite)[]>;
   remove(spec: RemoveSpec): Promise<RemoveOutcome>;
   increment(
     namespace: string,

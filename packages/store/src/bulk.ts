@@ -1,6 +1,7 @@
 import type {
   BatchOp,
   CheckSpec,
+  QuietWrite,
   Refusal,
   RemoveOutcome,
   RemoveSpec,
@@ -64,9 +65,13 @@ export async function setBulk(ctx: StoreContext, entries: unknown): Promise<Bulk
   prepared.forEach((p, i) => {
     (isTransientWrite(ctx, p) ? inMemory : onDisk).push(i);
   });
-  const outcomes: WriteOutcome[] = new Array(prepared.length);
+  const outcomes: (WriteOutcome | QuietWrite)[] = new Array(prepared.length);
   if (onDisk.length > 0) {
-    const written = await ctx.backend.writeMany(onDisk.map((i) => specOf(prepared[i]!, false)));
+    // Versions are read back only for `set` listeners: results do not carry them.
+    const written = await ctx.backend.writeMany(
+      onDisk.map((i) => prepared[i]!),
+      ctx.events.listening('set'),
+    );
     onDisk.forEach((i, j) => {
       outcomes[i] = written[j]!;
     });
@@ -75,14 +80,13 @@ export async function setBulk(ctx: StoreContext, entries: unknown): Promise<Bulk
   return prepared.map((p, i): BulkResult => {
     const out = outcomes[i]!;
     if (out.ok) {
-      const r = afterWrite(ctx, p, out, 'bulk', startedAt);
+      afterWrite(ctx, p, out, 'bulk', startedAt);
       return {
         key: p.key,
         namespace: p.namespace,
         success: true,
-        version: r.version,
-        size: r.size,
-        expiresAt: r.expiresAt,
+        size: p.size,
+        expiresAt: p.expiresAt,
       };
     }
     const expected = p.mode === 'cas' ? p.expect : p.mode === 'create' ? null : undefined;

@@ -74,3 +74,9 @@ export function invalidArgument(name: string, value: unknown, expected: string):
     { details: { argument: name } },
   );
 }
+
+/** A `STORE_…` error answers the caller (bad input, a lost compare-and-set); anything else is a fault. */
+export function isStoreOutcome(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('STORE_');
+}

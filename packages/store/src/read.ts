@@ -1,6 +1,6 @@
 import type { EntryRow } from './backend.js';
 import type { StoreContext } from './context.js';
-import { invalidArgument, StoreError } from './errors.js';
+import { invalidArgument, isStoreOutcome, StoreError } from './errors.js';
 import { type CachedEntry, deepFreeze } from './read-cache.js';
 import type { TransientEntry } from './transient-store.js';
 import type { DataType, EntryMetadata, GetOptions, GetResult } from './types.js';
@@ -170,8 +170,12 @@ export function get(
   const found = lookup(ctx, namespace, key, ck, now, bypass);
   if (found !== MUST_READ)
     return Promise.resolve(done(ctx, namespace, key, ck, now, found, agentId, includeMetadata, t0));
-  return fetchEntry(ctx, namespace, key, ck, now).then((f) =>
-    done(ctx, namespace, key, ck, now, f, agentId, includeMetadata, t0),
+  return fetchEntry(ctx, namespace, key, ck, now).then(
+    (f) => done(ctx, namespace, key, ck, now, f, agentId, includeMetadata, t0),
+    (err: unknown) => {
+      if (!isStoreOutcome(err)) ctx.reportError('get', err);
+      throw err;
+    },
   );
 }
 

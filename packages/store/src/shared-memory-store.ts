@@ -1,7 +1,7 @@
 import { EventBus, type EventSource } from '@hivedb/pool';
 import { Batch, commitBatch, setBulk } from './bulk.js';
 import { StoreContext } from './context.js';
-import { StoreError } from './errors.js';
+import { isStoreOutcome, StoreError } from './errors.js';
 import type { StoreEvents } from './events.js';
 import { count, keys, list } from './listing.js';
 import { clear, increment, remove, touch } from './mutate.js';
@@ -163,18 +163,33 @@ export class SharedMemoryStore {
     }
   }
 
-  /** Runs an operation of an open store, counted so that `shutdown()` waits for it. */
-  #run<T>(op: (ctx: StoreContext) => Promise<T>): Promise<T> {
+  /**
+   * Runs an operation of an open store, counted so that `shutdown()` waits for it. A failure
+   * that is not the caller's (the database, not the input: `POOL_BUSY`, `SQLITE_FULL`, …) is
+   * also an `error` event.
+   */
+  #run<T>(name: string, op: (ctx: StoreContext) => Promise<T>): Promise<T> {
     if (this.#state !== 'ready') return Promise.reject(this.#notReady());
+    const ctx = this.#ctx!;
     this.#inFlight++;
     let p: Promise<T>;
     try {
-      p = op(this.#ctx!);
+      p = op(ctx);
     } catch (err) {
       this.#settled();
       return Promise.reject(err);
     }
-    return p.finally(() => this.#settled());
+    return p.then(
+      (value) => {
+        this.#settled();
+        return value;
+      },
+      (err: unknown) => {
+        this.#settled();
+        if (!isStoreOutcome(err)) ctx.reportError(name, err);
+        throw err;
+      },
+    );
   }
 
   #settled(): void {
@@ -184,7 +199,7 @@ export class SharedMemoryStore {
 
   /** Writes `value` (any JSON value) under `key`. Resolves to `{ success, version, size, expiresAt }`. */
   set(key: string, value: unknown, options?: SetOptions): Promise<SetResult> {
-    return this.#run((ctx) => set(ctx, key, value, options));
+    return this.#run('set', (ctx) => set(ctx, key, value, options));
   }
 
   /**
@@ -209,47 +224,47 @@ export class SharedMemoryStore {
 
   /** Deletes `key`; resolves to whether a live entry was there. */
   delete(key: string, options?: DeleteOptions): Promise<boolean> {
-    return this.#run((ctx) => remove(ctx, key, options));
+    return this.#run('delete', (ctx) => remove(ctx, key, options));
   }
 
   /** Live keys, filtered by namespace, data type and a regular expression. */
   keys(options?: KeysOptions): Promise<string[]> {
-    return this.#run((ctx) => keys(ctx, options));
+    return this.#run('keys', (ctx) => keys(ctx, options));
   }
 
   /** Writes many entries in one transaction (`[{ key, value, options }]`); a result per entry, in order. */
   setBulk(entries: readonly BulkEntry[]): Promise<BulkResult[]> {
-    return this.#run((ctx) => setBulk(ctx, entries));
+    return this.#run('setBulk', (ctx) => setBulk(ctx, entries));
   }
 
   /** A page of live entries in key order: `{ entries, cursor }`; pass `cursor` back for the next page. */
   list(options?: ListOptions): Promise<ListResult> {
-    return this.#run((ctx) => list(ctx, options));
+    return this.#run('list', (ctx) => list(ctx, options));
   }
 
   /** Live entries of a namespace, optionally under a key prefix. */
   count(options?: CountOptions): Promise<number> {
-    return this.#run((ctx) => count(ctx, options));
+    return this.#run('count', (ctx) => count(ctx, options));
   }
 
   /** Gives a live entry a new TTL in ms (`null`: never expires); `{ found, expiresAt }`. */
   touch(key: string, ttl: number | null, options?: NamespaceOptions): Promise<TouchResult> {
-    return this.#run((ctx) => touch(ctx, key, ttl, options));
+    return this.#run('touch', (ctx) => touch(ctx, key, ttl, options));
   }
 
   /** Deletes every entry of `namespace`, or of every namespace when none is given; resolves to how many. */
   clear(options?: NamespaceOptions): Promise<number> {
-    return this.#run((ctx) => clear(ctx, options));
+    return this.#run('clear', (ctx) => clear(ctx, options));
   }
 
   /** Adds `by` (default 1) to an integer counter in one statement, creating it at `by`; the new value. */
   increment(key: string, by?: number, options?: IncrementOptions): Promise<number> {
-    return this.#run((ctx) => increment(ctx, key, by, options));
+    return this.#run('increment', (ctx) => increment(ctx, key, by, options));
   }
 
   /** An atomic batch: `.check(…)`, `.set(…)`, `.delete(…)`, then `.commit()`. */
   batch(): Batch {
-    return new Batch((checks, ops) => this.#run((ctx) => commitBatch(ctx, checks, ops)));
+    return new Batch((checks, ops) => this.#run('batch', (ctx) => commitBatch(ctx, checks, ops)));
   }
 
   /**
@@ -268,7 +283,7 @@ export class SharedMemoryStore {
     ) => T | Promise<T>,
     options?: AtomicOptions,
   ): Promise<T> {
-    return this.#run(async (ctx) => {
+    return this.#run('atomic', async (ctx) => {
       if (typeof fn !== 'function')
         throw new StoreError('STORE_INVALID_ARGUMENT', 'atomic() needs a function');
       const { maxAttempts: maxInput, ...setOptions } = options ?? {};
@@ -318,7 +333,7 @@ export class SharedMemoryStore {
    * before this runs either.
    */
   sweepExpired(): Promise<number> {
-    return this.#run(async (ctx) => {
+    return this.#run('sweepExpired', async (ctx) => {
       if (this.#sweeping !== undefined) return this.#sweeping;
       this.#sweeping = this.#sweep(ctx);
       try {
@@ -369,12 +384,12 @@ export class SharedMemoryStore {
 
   /** Writes the buffered access counts and access log now. */
   flush(): Promise<void> {
-    return this.#run((ctx) => ctx.access.flush('manual'));
+    return this.#run('flush', (ctx) => ctx.access.flush('manual'));
   }
 
   /** The seed's statistics: what is measured (counters of this store, entries and bytes on disk now). */
   getStats(): Promise<StoreStats> {
-    return this.#run((ctx) => collectStats(ctx));
+    return this.#run('getStats', (ctx) => collectStats(ctx));
   }
 
   /** This store's counters, synchronously (works in every state). */

@@ -11,6 +11,7 @@ import type {
   KeyRange,
   ListedRow,
   NamespaceUsage,
+  QuietWrite,
   Refusal,
   RemoveOutcome,
   RemoveSpec,
@@ -205,13 +206,28 @@ class SqliteBackend implements StoreBackend {
     return this.#memory.get<EntryRow>(SQL.READ, [namespace, key]);
   }
 
-  async write(spec: WriteSpec): Promise<WriteOutcome> {
+  write(spec: WriteSpec): Promise<WriteOutcome> {
     const [sql, params] = writeStatement(spec);
-    // One statement, so concurrent writes of this process share a group commit. A refusal is
-    // explained by a probe after it; if another process changed the entry in between, the
-    // probe may not explain it, and the write is tried again.
+    // One statement, so concurrent writes of this process share a group commit. The common
+    // case settles in one step; everything else takes the slow path.
+    return this.#memory
+      .get<{ version: number }>(sql, params)
+      .then((row) =>
+        row !== undefined
+          ? { ok: true as const, version: row.version, created: row.version === spec.baseVersion }
+          : this.#writeSlow(spec, sql, params),
+      );
+  }
+
+  /**
+   * A write the first statement did not make: an upsert the common statement left to the full
+   * one, or a refusal, explained by a probe after it. If another process changed the entry in
+   * between, the probe may not explain it, and the write is tried again.
+   */
+  async #writeSlow(spec: WriteSpec, sql: string, params: unknown[]): Promise<WriteOutcome> {
     for (let attempt = 0; ; attempt++) {
-      let row = await this.#memory.get<{ version: number }>(sql, params);
+      let row =
+        attempt === 0 ? undefined : await this.#memory.get<{ version: number }>(sql, params);
       if (row === undefined && spec.mode === 'upsert')
         row = await this.#memory.get<{ version: number }>(SQL.UPSERT, params);
       if (row !== undefined)
@@ -223,8 +239,20 @@ class SqliteBackend implements StoreBackend {
     }
   }
 
-  writeMany(specs: readonly WriteSpec[]): Promise<WriteOutcome[]> {
-    return this.#memory.transaction((tx) => specs.map((s) => writeIn(tx, s)));
+  writeMany(
+    specs: readonly WriteSpec[],
+    versions: boolean,
+  ): Promise<(WriteOutcome | QuietWrite)[]> {
+    return this.#memory.transaction((tx) =>
+      specs.map((s): WriteOutcome | QuietWrite => {
+        if (!versions && s.mode === 'upsert') {
+          const [, params] = writeStatement(s);
+          if (tx.run(SQL.UPSERT_SAME_QUIET, params).changes === 1)
+            return { ok: true, version: null, created: null };
+        }
+        return writeIn(tx, s);
+      }),
+    );
   }
 
   async remove(spec: RemoveSpec): Promise<RemoveOutcome> {

@@ -124,12 +124,14 @@ export interface BulkEntry {
   readonly options?: SetOptions;
 }
 
-/** One result of `setBulk()`, in the order of the entries. */
+/**
+ * One result of `setBulk()`, in the order of the entries (the seed's shape). It does not carry
+ * the new version: reading it back would cost a third of the write (`set()` returns it).
+ */
 export interface BulkResult {
   readonly key: string;
   readonly namespace: string;
   readonly success: boolean;
-  readonly version?: number;
   readonly size?: number;
   readonly expiresAt?: number | null;
   /** Why this entry was not written (a compare-and-set that lost). */

@@ -82,7 +82,9 @@ const LOSSY: ReadonlyArray<[abstract new (...args: never[]) => unknown, string]>
   [ArrayBuffer, 'an ArrayBuffer'],
 ];
 
-function invalid(what: string, at: string, reason: string): StoreError {
+function invalid(what: string, path: readonly (string | number)[], reason: string): StoreError {
+  let at = '(top)';
+  for (const seg of path) at += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
   return new StoreError(
     'STORE_INVALID_VALUE',
     `${what} cannot be stored as JSON faithfully: ${at} ${reason}`,
@@ -90,52 +92,68 @@ function invalid(what: string, at: string, reason: string): StoreError {
   );
 }
 
-function walk(v: unknown, at: string, what: string, stack: object[]): void {
+// Below this depth no cycle is looked for: a cycle always goes deeper, and JSON.stringify
+// refuses one anyway. It keeps the common, shallow value free of the ancestor search.
+const CYCLE_CHECK_DEPTH = 32;
+
+/**
+ * Walks a value the way JSON.stringify will, refusing what it would drop or change. `path` is
+ * the key path to `v` (built into a string only for an error message).
+ */
+function walk(v: unknown, path: (string | number)[], what: string, stack: object[]): void {
   switch (typeof v) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(v)) throw invalid(what, at, `is ${v} (JSON has no non-finite numbers)`);
+      if (!Number.isFinite(v))
+        throw invalid(what, path, `is ${v} (JSON has no non-finite numbers)`);
       return;
     case 'undefined':
-      throw invalid(what, at, 'is undefined');
+      throw invalid(what, path, 'is undefined');
     case 'function':
-      throw invalid(what, at, 'is a function');
+      throw invalid(what, path, 'is a function');
     case 'symbol':
-      throw invalid(what, at, 'is a symbol');
+      throw invalid(what, path, 'is a symbol');
     case 'bigint':
-      throw invalid(what, at, 'is a BigInt');
+      throw invalid(what, path, 'is a BigInt');
   }
   if (v === null) return;
   const obj = v as object;
-  if (stack.includes(obj)) throw invalid(what, at, 'refers back to itself (a cycle)');
+  if (stack.length >= CYCLE_CHECK_DEPTH && stack.includes(obj))
+    throw invalid(what, path, 'refers back to itself (a cycle)');
   const toJSON = (obj as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     // JSON.stringify stores what toJSON returns (a Date becomes its ISO string).
     stack.push(obj);
-    walk(toJSON.call(obj, ''), at, what, stack);
+    walk(toJSON.call(obj, ''), path, what, stack);
     stack.pop();
     return;
   }
   const proto = Object.getPrototypeOf(obj);
   if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-    if (ArrayBuffer.isView(obj)) throw invalid(what, at, 'is a typed array or DataView');
+    if (ArrayBuffer.isView(obj)) throw invalid(what, path, 'is a typed array or DataView');
     for (const [ctor, name] of LOSSY) {
-      if (obj instanceof ctor) throw invalid(what, at, `is ${name}`);
+      if (obj instanceof ctor) throw invalid(what, path, `is ${name}`);
     }
   }
   stack.push(obj);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) throw invalid(what, `${at}[${i}]`, 'is a hole in a sparse array');
-      walk(obj[i], `${at}[${i}]`, what, stack);
+      path.push(i);
+      if (!(i in obj)) throw invalid(what, path, 'is a hole in a sparse array');
+      walk(obj[i], path, what, stack);
+      path.pop();
     }
   } else {
-    for (const k of Object.keys(obj)) {
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
       const child = (obj as Record<string, unknown>)[k];
       // An undefined property is left out, as JSON does: `{ a: undefined }` reads back as `{}`.
-      if (child !== undefined) walk(child, `${at}.${k}`, what, stack);
+      if (child === undefined) continue;
+      path.push(k);
+      walk(child, path, what, stack);
+      path.pop();
     }
   }
   stack.pop();
@@ -159,10 +177,12 @@ export function serialize(value: unknown, what = 'the value'): string {
       if (value === null) return 'null';
       break;
   }
-  walk(value, '(top)', what, []);
+  walk(value, [], what, []);
   try {
     return JSON.stringify(value);
   } catch (err) {
+    if (err instanceof TypeError && /circular/i.test(err.message))
+      throw invalid(what, [], 'refers back to itself (a cycle)');
     // A getter that throws, or a toJSON that returns something new on its second call.
     throw new StoreError(
       'STORE_INVALID_VALUE',

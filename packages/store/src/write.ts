@@ -28,6 +28,9 @@ export interface PreparedSet {
   readonly mode: WriteSpec['mode'];
   readonly expect: number | undefined;
   readonly agentId: string | undefined;
+  /** A plain `set()` proves nothing: it may not replace a live `locked` entry. */
+  readonly guarded: false;
+  readonly baseVersion: 1;
 }
 
 const SEED_OPTIONS_NOT_YET = ['lock', 'compress', 'fencingToken'] as const;
@@ -95,6 +98,8 @@ export function prepareSet(
     mode,
     expect,
     agentId,
+    guarded: false,
+    baseVersion: 1,
   };
 }
 
@@ -187,41 +192,48 @@ async function writeTransient(ctx: StoreContext, p: PreparedSet): Promise<WriteO
 }
 
 /** Writes a prepared set wherever it belongs: memory (transient) or disk. */
-export async function writePrepared(ctx: StoreContext, p: PreparedSet): Promise<WriteOutcome> {
+export function writePrepared(ctx: StoreContext, p: PreparedSet): Promise<WriteOutcome> {
   if (p.dataType === 'transient') return writeTransient(ctx, p);
   if (ctx.transient.size > 0) {
     const t = ctx.transient.any(p.ck);
     if (t !== undefined) {
-      const live = t.row.expiresAt === null || t.row.expiresAt > p.now;
-      if (!live) ctx.transient.remove(p.ck);
-      else {
-        // A transient entry becomes an entry on disk: its condition is checked here, and the
-        // version goes on from the transient one.
-        const refused = conditionHolds(p, t.row.version);
-        if (refused !== undefined) return refused;
-        const out = await ctx.backend.write({
-          ...specOf(p, false, t.row.version + 1),
-          mode: 'upsert',
-        });
-        if (out.ok && ctx.transient.any(p.ck) === t) ctx.transient.remove(p.ck);
-        return out;
-      }
+      if (t.row.expiresAt === null || t.row.expiresAt > p.now) return moveToDisk(ctx, p, t);
+      ctx.transient.remove(p.ck);
     }
   }
-  return ctx.backend.write(specOf(p, false));
+  // The common case: a prepared set is its own backend write, no copy made.
+  return ctx.backend.write(p);
+}
+
+/**
+ * A transient entry becomes an entry on disk: its condition is checked here, and the version
+ * goes on from the transient one.
+ */
+async function moveToDisk(
+  ctx: StoreContext,
+  p: PreparedSet,
+  t: TransientEntry,
+): Promise<WriteOutcome> {
+  const refused = conditionHolds(p, t.row.version);
+  if (refused !== undefined) return refused;
+  const out = await ctx.backend.write({ ...specOf(p, false, t.row.version + 1), mode: 'upsert' });
+  if (out.ok && ctx.transient.any(p.ck) === t) ctx.transient.remove(p.ck);
+  return out;
 }
 
 /** What a successful write reports, and the `set` event it makes. */
 export function afterWrite(
   ctx: StoreContext,
   p: PreparedSet,
-  out: { version: number; created: boolean },
+  out: { version: number; created: boolean } | { version: null; created: null },
   source: WriteSource,
   startedAt: number,
-): SetResult {
+): SetResult | undefined {
   ctx.wrote(p.ck);
   ctx.counters.writes++;
   if (p.agentId !== undefined) ctx.log(p.agentId, p.namespace, p.key, 'write', startedAt, true);
+  // A write without its version read back is one no listener asked for (setBulk()).
+  if (out.version === null) return undefined;
   if (ctx.events.listening('set')) {
     ctx.events.emit('set', {
       namespace: p.namespace,
@@ -239,7 +251,7 @@ export function afterWrite(
 }
 
 /** `set()`, and `atomic()`'s write (with its attempt number for the conflict event). */
-export async function set(
+export function set(
   ctx: StoreContext,
   key: unknown,
   value: unknown,
@@ -249,8 +261,8 @@ export async function set(
 ): Promise<SetResult> {
   const startedAt = performance.now();
   const p = prepareSet(ctx, key, value, options);
-  const out = await writePrepared(ctx, p);
-  if (!out.ok) {
+  return writePrepared(ctx, p).then((out) => {
+    if (out.ok) return afterWrite(ctx, p, out, source, startedAt)!;
     if (p.agentId !== undefined) ctx.log(p.agentId, p.namespace, p.key, 'write', startedAt, false);
     throw ctx.refused(
       p.namespace,
@@ -260,6 +272,5 @@ export async function set(
       p.mode === 'cas' ? p.expect : p.mode === 'create' ? null : undefined,
       attempt === undefined ? undefined : { attempt },
     );
-  }
-  return afterWrite(ctx, p, out, source, startedAt);
+  });
 }

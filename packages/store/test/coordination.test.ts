@@ -239,12 +239,49 @@ describe('setBulk()', () => {
       key: 'k0',
       namespace: 'shared_state',
       success: true,
-      version: 1,
       size: 7,
       expiresAt: null,
     });
     expect(await store.count({ namespace: 'odd' })).toBe(250);
     expect(await store.get('k499', { namespace: 'odd' })).toEqual({ i: 499 });
+  });
+
+  it('says each new version in its set events (results do not carry it), and handles every kind of entry', async () => {
+    const store = await sb().open();
+    await store.set('typed', 1, { dataType: 'shared' });
+    await store.set('old', 1);
+    await store.set('locked', 1, { dataType: 'locked' });
+    const versions: Array<[string, number, boolean]> = [];
+    store.events.on('set', (e) => versions.push([e.key, e.version, e.created]));
+    const results = await store.setBulk([
+      { key: 'new', value: 1 },
+      { key: 'old', value: 2 },
+      { key: 'typed', value: 2, options: { dataType: 'versioned' } },
+      { key: 'locked', value: 2, options: { version: 1, dataType: 'locked' } },
+      { key: 'new', value: 3 },
+    ]);
+    expect(results.every((r) => r.success)).toBe(true);
+    expect(versions).toEqual([
+      ['new', 1, true],
+      ['old', 2, false],
+      ['typed', 2, false],
+      ['locked', 2, false],
+      ['new', 2, false],
+    ]);
+    expect(await store.get('new')).toBe(3);
+    // Without a listener no version is read back; refusals and type changes still work.
+    const quiet = await sb().open({ defaultNamespace: 'quiet' });
+    await quiet.set('typed', 1, { dataType: 'shared' });
+    await quiet.set('locked', 1, { dataType: 'locked' });
+    const out = await quiet.setBulk([
+      { key: 'typed', value: 2, options: { dataType: 'versioned' } },
+      { key: 'locked', value: 2 },
+    ]);
+    expect(out[0]).toMatchObject({ success: true });
+    expect(out[1]).toMatchObject({ success: false, error: { code: 'STORE_LOCKED', current: 1 } });
+    expect(await quiet.get('typed', { includeMetadata: true })).toMatchObject({
+      metadata: { version: 2, dataType: 'versioned' },
+    });
   });
 
   it('reports a lost compare-and-set in its result and commits the others', async () => {
@@ -261,8 +298,8 @@ describe('setBulk()', () => {
       success: false,
       error: { code: 'STORE_VERSION_CONFLICT', current: 2 },
     });
-    expect(results[1]).toMatchObject({ key: 'b', success: true, version: 1 });
-    expect(results[2]).toMatchObject({ key: 't', success: true, version: 1 });
+    expect(results[1]).toMatchObject({ key: 'b', success: true });
+    expect(results[2]).toMatchObject({ key: 't', success: true });
     expect(await store.get('a')).toBe(2);
     expect(await store.get('t')).toBe(1);
   });

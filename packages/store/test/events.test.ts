@@ -83,6 +83,23 @@ describe('events', () => {
     ]);
   });
 
+  it('a fault of the database (not of the input) is an error event too', async () => {
+    const s = sb();
+    const store = await s.open();
+    const errors: Array<{ where: string; error: unknown }> = [];
+    store.events.on('error', (e) => errors.push(e));
+    await expectRejectCode(store.set('k', 1, { version: 3 }), 'STORE_VERSION_CONFLICT');
+    expect(errors).toEqual([]); // a lost compare-and-set answers the caller; it is no fault
+    await s.inspect().run('ALTER TABLE shared_memory RENAME TO shared_memory_away');
+    await expectRejectCode(store.set('k', 1), 'POOL_SQLITE_ERROR');
+    await expectRejectCode(store.get('k', { bypassCache: true }), 'POOL_SQLITE_ERROR');
+    expect(errors.map((e) => [e.where, (e.error as { code: string }).code])).toEqual([
+      ['set', 'POOL_SQLITE_ERROR'],
+      ['get', 'POOL_SQLITE_ERROR'],
+    ]);
+    await s.inspect().run('ALTER TABLE shared_memory_away RENAME TO shared_memory');
+  });
+
   it('a listener that throws never fails the operation; its error goes to listener:error', async () => {
     const store = await sb().open();
     const errors: unknown[] = [];
