@@ -80,3 +80,12 @@ export function isStoreOutcome(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('STORE_');
 }
+
+/** The same error, said of entry `index` of a call that takes many (`setBulk`, a batch). */
+export function atIndex(err: unknown, what: string, index: number): unknown {
+  if (!(err instanceof StoreError)) return err;
+  return new StoreError(err.code, `${what} ${index}: ${err.message}`, {
+    cause: err,
+    details: { ...err.details, index },
+  });
+}

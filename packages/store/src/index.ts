@@ -4,7 +4,8 @@
  * @packageDocumentation
  */
 export { SharedMemoryStore } from './shared-memory-store.js';
-export { Batch } from './bulk.js';
+export type { AtomicInfo } from './atomic.js';
+export { Batch } from './batch.js';
 export { StoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { DEFAULT_STORE_OPTIONS, resolveStoreOptions } from './options.js';

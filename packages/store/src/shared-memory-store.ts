@@ -1,14 +1,18 @@
 import { EventBus, type EventSource } from '@hivedb/pool';
-import { Batch, commitBatch, setBulk } from './bulk.js';
+import { type AtomicInfo, atomic } from './atomic.js';
+import { Batch } from './batch.js';
+import { commitBatch } from './commit-batch.js';
 import { StoreContext } from './context.js';
 import { isStoreOutcome, StoreError } from './errors.js';
 import type { StoreEvents } from './events.js';
 import { count, keys, list } from './listing.js';
 import { clear, increment, remove, touch } from './mutate.js';
 import { type ResolvedStoreOptions, resolveStoreOptions, type StoreOptions } from './options.js';
-import { get, readEntry } from './read.js';
+import { get } from './read.js';
+import { setBulk } from './set-bulk.js';
 import { openSqliteBackend } from './sqlite-backend.js';
 import { collectStats, counters } from './stats.js';
+import { sweep } from './sweep.js';
 import {
   type AtomicOptions,
   type BulkEntry,
@@ -30,12 +34,9 @@ import {
   type StoreStats,
   type TouchResult,
 } from './types.js';
-import { checkVersion } from './validate.js';
 import { set } from './write.js';
 
 type State = 'new' | 'opening' | 'ready' | 'failed' | 'closed';
-
-const SWEEP_BATCH = 1000;
 
 /**
  * The memory agents share: namespaced JSON entries with versions, TTLs, compare-and-set, atomic
@@ -277,54 +278,14 @@ export class SharedMemoryStore {
    */
   atomic<T>(
     key: string,
-    fn: (
-      current: T | null,
-      info: { readonly found: boolean; readonly version: number | null },
-    ) => T | Promise<T>,
+    fn: (current: T | null, info: AtomicInfo) => T | Promise<T>,
     options?: AtomicOptions,
   ): Promise<T> {
-    return this.#run('atomic', async (ctx) => {
-      if (typeof fn !== 'function')
-        throw new StoreError('STORE_INVALID_ARGUMENT', 'atomic() needs a function');
-      const { maxAttempts: maxInput, ...setOptions } = options ?? {};
-      const maxAttempts =
-        maxInput === undefined
-          ? this.#options.atomic.maxAttempts
-          : checkVersion(maxInput, 'maxAttempts');
-      const namespace = ctx.namespace(setOptions.namespace);
-      const k = ctx.key(key);
-      const { initialDelayMs, maxDelayMs } = this.#options.atomic;
-      for (let attempt = 1; ; attempt++) {
-        const found = await readEntry(ctx, namespace, k, `${namespace}\0${k}`, ctx.now(), false);
-        const current = found === null ? null : (JSON.parse(found.row.value) as T);
-        const version = found === null ? null : found.row.version;
-        const next = await fn(current, { found: found !== null, version });
-        if (next === undefined) return next;
-        try {
-          await set(
-            ctx,
-            k,
-            next,
-            { ...setOptions, namespace, ...(version === null ? { ifAbsent: true } : { version }) },
-            'atomic',
-            attempt,
-          );
-          return next;
-        } catch (err) {
-          if ((err as StoreError).code !== 'STORE_VERSION_CONFLICT') throw err;
-          if (attempt >= maxAttempts) {
-            throw new StoreError(
-              'STORE_VERSION_CONFLICT',
-              `atomic() gave up after ${attempt} attempts: ${(err as Error).message}`,
-              { cause: err, details: { ...(err as StoreError).details, attempts: attempt } },
-            );
-          }
-          const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
-          await new Promise((r) => setTimeout(r, Math.random() * ceiling));
-          if (this.#state !== 'ready') throw this.#notReady();
-        }
-      }
-    });
+    return this.#run('atomic', (ctx) =>
+      atomic(ctx, key, fn, options, () => {
+        if (this.#state !== 'ready') throw this.#notReady();
+      }),
+    );
   }
 
   /**
@@ -335,51 +296,13 @@ export class SharedMemoryStore {
   sweepExpired(): Promise<number> {
     return this.#run('sweepExpired', async (ctx) => {
       if (this.#sweeping !== undefined) return this.#sweeping;
-      this.#sweeping = this.#sweep(ctx);
+      this.#sweeping = sweep(ctx);
       try {
         return await this.#sweeping;
       } finally {
         this.#sweeping = undefined;
       }
     });
-  }
-
-  async #sweep(ctx: StoreContext): Promise<number> {
-    const now = ctx.now();
-    let total = 0;
-    for (;;) {
-      const started = performance.now();
-      const gone = await ctx.backend.sweep(now, SWEEP_BATCH);
-      if (gone.length > 0) {
-        for (const g of gone) ctx.cache?.drop(`${g.namespace}\0${g.key}`);
-        ctx.epoch++;
-        total += gone.length;
-        if (ctx.events.listening('expire'))
-          ctx.events.emit('expire', {
-            entries: gone,
-            count: gone.length,
-            durationMs: performance.now() - started,
-          });
-      }
-      if (gone.length < SWEEP_BATCH) break;
-    }
-    const mine = ctx.transient.sweep(now);
-    if (mine.length > 0) {
-      total += mine.length;
-      if (ctx.events.listening('expire'))
-        ctx.events.emit('expire', {
-          entries: mine.map((t) => ({
-            namespace: t.namespace,
-            key: t.key,
-            version: t.row.version,
-          })),
-          count: mine.length,
-          durationMs: 0,
-        });
-    }
-    ctx.counters.sweeps++;
-    ctx.counters.expired += total;
-    return total;
   }
 
   /** Writes the buffered access counts and access log now. */

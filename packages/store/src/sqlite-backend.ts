@@ -1,4 +1,4 @@
-import { createPool, type Pool, type SyncQueryable } from '@hivedb/pool';
+import { createPool, type Pool } from '@hivedb/pool';
 import { Migrator } from '@hivedb/schema';
 import type {
   AccessLogRecord,
@@ -12,7 +12,6 @@ import type {
   ListedRow,
   NamespaceUsage,
   QuietWrite,
-  Refusal,
   RemoveOutcome,
   RemoveSpec,
   StoreBackend,
@@ -22,130 +21,18 @@ import type {
 import { StoreError } from './errors.js';
 import type { StorePoolOptions } from './options.js';
 import * as SQL from './sql.js';
+import {
+  live,
+  type Probe,
+  removed,
+  removeIn,
+  removeRefusal,
+  removeStatement,
+  writeIn,
+  writeRefusal,
+  writeStatement,
+} from './sqlite-statements.js';
 import type { DataType } from './types.js';
-
-interface Probe {
-  readonly version: number;
-  readonly dataType: DataType;
-  readonly expiresAt: number | null;
-  readonly value: string;
-}
-
-type Statement = readonly [sql: string, params: unknown[]];
-
-function writeStatement(s: WriteSpec): Statement {
-  switch (s.mode) {
-    case 'upsert':
-      return [
-        SQL.UPSERT_SAME,
-        [
-          s.namespace,
-          s.key,
-          s.dataType,
-          s.value,
-          s.metadata,
-          s.baseVersion,
-          s.now,
-          s.now,
-          s.expiresAt,
-          s.size,
-          s.guarded ? 1 : 0,
-        ],
-      ];
-    case 'create':
-      return [
-        SQL.CREATE,
-        [
-          s.namespace,
-          s.key,
-          s.dataType,
-          s.value,
-          s.metadata,
-          s.baseVersion,
-          s.now,
-          s.now,
-          s.expiresAt,
-          s.size,
-        ],
-      ];
-    case 'cas':
-      return [
-        SQL.CAS,
-        [
-          s.dataType,
-          s.value,
-          s.metadata,
-          s.now,
-          s.expiresAt,
-          s.size,
-          s.namespace,
-          s.key,
-          s.expect,
-          s.now,
-        ],
-      ];
-  }
-}
-
-function removeStatement(s: RemoveSpec): Statement {
-  return s.expect === undefined
-    ? [SQL.REMOVE, [s.namespace, s.key, s.guarded ? 1 : 0, s.now]]
-    : [SQL.REMOVE_CAS, [s.namespace, s.key, s.expect, s.now]];
-}
-
-const live = (p: Probe | undefined, now: number): p is Probe =>
-  p !== undefined && (p.expiresAt === null || p.expiresAt > now);
-
-/**
- * Why a write that changed nothing was refused, from the entry as it is now; `undefined` when
- * the entry no longer explains it (another process changed it in between: try again).
- */
-function writeRefusal(s: WriteSpec, p: Probe | undefined): Refusal | undefined {
-  const current = live(p, s.now) ? p.version : null;
-  if (s.mode === 'cas') return { ok: false, reason: 'version', current };
-  if (s.mode === 'create')
-    return current === null ? undefined : { ok: false, reason: 'exists', current };
-  return current !== null && p!.dataType === 'locked' && !s.guarded
-    ? { ok: false, reason: 'locked', current }
-    : undefined;
-}
-
-function removeRefusal(s: RemoveSpec, p: Probe | undefined): RemoveOutcome {
-  const current = live(p, s.now) ? p.version : null;
-  if (s.expect !== undefined) return { ok: false, reason: 'version', current };
-  if (current !== null && p!.dataType === 'locked' && !s.guarded)
-    return { ok: false, reason: 'locked', current };
-  return { ok: true, existed: false, version: null };
-}
-
-function removed(
-  s: RemoveSpec,
-  row: { expiresAt?: number | null; version: number },
-): RemoveOutcome {
-  // REMOVE_CAS only deletes a live row; REMOVE returns the row's expiry to tell.
-  const existed = s.expect !== undefined || row.expiresAt == null || row.expiresAt > s.now;
-  return { ok: true, existed, version: row.version };
-}
-
-/** Runs one write inside a transaction, where nothing can change between the write and the probe. */
-function writeIn(tx: SyncQueryable, s: WriteSpec): WriteOutcome {
-  const [sql, params] = writeStatement(s);
-  let row = tx.get<{ version: number }>(sql, params);
-  if (row === undefined && s.mode === 'upsert')
-    row = tx.get<{ version: number }>(SQL.UPSERT, params);
-  if (row !== undefined)
-    return { ok: true, version: row.version, created: row.version === s.baseVersion };
-  const refusal = writeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
-  // Inside one transaction the probe always explains the refusal; this guards the invariant.
-  return refusal ?? { ok: false, reason: 'version', current: null };
-}
-
-function removeIn(tx: SyncQueryable, s: RemoveSpec): RemoveOutcome {
-  const [sql, params] = removeStatement(s);
-  const row = tx.get<{ expiresAt?: number | null; version: number }>(sql, params);
-  if (row !== undefined) return removed(s, row);
-  return removeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
-}
 
 /** What `openSqliteBackend` needs. */
 export interface SqliteBackendOptions {

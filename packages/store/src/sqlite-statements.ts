@@ -1,0 +1,138 @@
+import type { SyncQueryable } from '@hivedb/pool';
+import type { Refusal, RemoveOutcome, RemoveSpec, WriteOutcome, WriteSpec } from './backend.js';
+import * as SQL from './sql.js';
+import type { DataType } from './types.js';
+
+// The statements of single writes and deletes, and how a refusal is explained, shared by the
+// backend's one-statement path (group-committed) and its transactions (batches, setBulk).
+
+/** What a refused write needs to know of the entry as it is now. */
+export interface Probe {
+  readonly version: number;
+  readonly dataType: DataType;
+  readonly expiresAt: number | null;
+  readonly value: string;
+}
+
+/** A SQL text and its parameters. */
+export type Statement = readonly [sql: string, params: unknown[]];
+
+/** The statement of a write. */
+export function writeStatement(s: WriteSpec): Statement {
+  switch (s.mode) {
+    case 'upsert':
+      return [
+        SQL.UPSERT_SAME,
+        [
+          s.namespace,
+          s.key,
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.baseVersion,
+          s.now,
+          s.now,
+          s.expiresAt,
+          s.size,
+          s.guarded ? 1 : 0,
+        ],
+      ];
+    case 'create':
+      return [
+        SQL.CREATE,
+        [
+          s.namespace,
+          s.key,
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.baseVersion,
+          s.now,
+          s.now,
+          s.expiresAt,
+          s.size,
+        ],
+      ];
+    case 'cas':
+      return [
+        SQL.CAS,
+        [
+          s.dataType,
+          s.value,
+          s.metadata,
+          s.now,
+          s.expiresAt,
+          s.size,
+          s.namespace,
+          s.key,
+          s.expect,
+          s.now,
+        ],
+      ];
+  }
+}
+
+/** The statement of a delete. */
+export function removeStatement(s: RemoveSpec): Statement {
+  return s.expect === undefined
+    ? [SQL.REMOVE, [s.namespace, s.key, s.guarded ? 1 : 0, s.now]]
+    : [SQL.REMOVE_CAS, [s.namespace, s.key, s.expect, s.now]];
+}
+
+/** Whether a probed row is live at `now`. */
+export const live = (p: Probe | undefined, now: number): p is Probe =>
+  p !== undefined && (p.expiresAt === null || p.expiresAt > now);
+
+/**
+ * Why a write that changed nothing was refused, from the entry as it is now; `undefined` when
+ * the entry no longer explains it (another process changed it in between: try again).
+ */
+export function writeRefusal(s: WriteSpec, p: Probe | undefined): Refusal | undefined {
+  const current = live(p, s.now) ? p.version : null;
+  if (s.mode === 'cas') return { ok: false, reason: 'version', current };
+  if (s.mode === 'create')
+    return current === null ? undefined : { ok: false, reason: 'exists', current };
+  return current !== null && p!.dataType === 'locked' && !s.guarded
+    ? { ok: false, reason: 'locked', current }
+    : undefined;
+}
+
+/** Why a delete that deleted nothing did not (or that there was nothing to delete). */
+export function removeRefusal(s: RemoveSpec, p: Probe | undefined): RemoveOutcome {
+  const current = live(p, s.now) ? p.version : null;
+  if (s.expect !== undefined) return { ok: false, reason: 'version', current };
+  if (current !== null && p!.dataType === 'locked' && !s.guarded)
+    return { ok: false, reason: 'locked', current };
+  return { ok: true, existed: false, version: null };
+}
+
+/** What a delete that returned its row reports. */
+export function removed(
+  s: RemoveSpec,
+  row: { expiresAt?: number | null; version: number },
+): RemoveOutcome {
+  // REMOVE_CAS only deletes a live row; REMOVE returns the row's expiry to tell.
+  const existed = s.expect !== undefined || row.expiresAt == null || row.expiresAt > s.now;
+  return { ok: true, existed, version: row.version };
+}
+
+/** Runs one write inside a transaction, where nothing can change between the write and the probe. */
+export function writeIn(tx: SyncQueryable, s: WriteSpec): WriteOutcome {
+  const [sql, params] = writeStatement(s);
+  let row = tx.get<{ version: number }>(sql, params);
+  if (row === undefined && s.mode === 'upsert')
+    row = tx.get<{ version: number }>(SQL.UPSERT, params);
+  if (row !== undefined)
+    return { ok: true, version: row.version, created: row.version === s.baseVersion };
+  const refusal = writeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
+  // Inside one transaction the probe always explains the refusal; this guards the invariant.
+  return refusal ?? { ok: false, reason: 'version', current: null };
+}
+
+/** Runs one delete inside a transaction. */
+export function removeIn(tx: SyncQueryable, s: RemoveSpec): RemoveOutcome {
+  const [sql, params] = removeStatement(s);
+  const row = tx.get<{ expiresAt?: number | null; version: number }>(sql, params);
+  if (row !== undefined) return removed(s, row);
+  return removeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
+}
