@@ -32,6 +32,8 @@ export interface PoolContext {
   readonly counters: Counters;
   /** Opens a connection, counting it and emitting `connection:open` (or `connection:error` and throwing). */
   open(role: ConnectionRole, reason: ConnectionReason): Connection;
+  /** A fresh connection id, for a connection opened elsewhere (an offload worker's). */
+  allocateConnectionId(): number;
   /** Closes a connection, counting it and emitting `connection:close`. */
   close(conn: Connection, reason: ConnectionReason): void;
   /** This process committed a write: read snapshots end and the query cache is cleared. */

@@ -18,6 +18,7 @@ export type PoolErrorCode =
   | 'POOL_TRANSACTION_CONTROL'
   | 'POOL_READONLY'
   | 'POOL_INVALID_ARGUMENT'
+  | 'POOL_WORKER_CRASHED'
   | 'POOL_UNKNOWN';
 
 /** Options of the `HiveDbError` constructor. */

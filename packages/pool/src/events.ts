@@ -1,6 +1,9 @@
 import type { CircuitState, TransactionMode } from './types.js';
 
-/** Why a connection was opened or closed. */
+/**
+ * Why a connection was opened or closed. `'offload'`: a reader closed to make room for the
+ * offload workers when the first `{ offload: true }` statement started them.
+ */
 export type ConnectionReason =
   | 'min'
   | 'demand'
@@ -9,7 +12,14 @@ export type ConnectionReason =
   | 'lifetime'
   | 'failed'
   | 'close'
-  | 'timeout';
+  | 'timeout'
+  | 'offload';
+
+/**
+ * The role of a connection in events: the writer, a reader, or the read connection of an offload
+ * worker (a worker thread that runs `{ offload: true }` statements).
+ */
+export type ConnectionEventRole = 'writer' | 'reader' | 'worker';
 
 /** One statement finished (or failed). Emitted for every statement, including those inside transactions. */
 export interface QueryEvent {
@@ -32,6 +42,11 @@ export interface QueryEvent {
   };
   /** Set when the statement ran inside a transaction of this id. */
   readonly transactionId?: number;
+  /**
+   * `true` when the statement ran on an offload worker (`{ offload: true }`); `connectionId` is
+   * then the worker's connection and `durationMs` the time it ran there (not the time it waited).
+   */
+  readonly offloaded?: boolean;
 }
 
 /** A connection was leased. */
@@ -56,7 +71,7 @@ export interface ReleaseEvent {
 export interface ConnectionOpenEvent {
   readonly poolId: number;
   readonly connectionId: number;
-  readonly role: 'writer' | 'reader';
+  readonly role: ConnectionEventRole;
   readonly reason: ConnectionReason;
   readonly durationMs: number;
 }
@@ -65,7 +80,7 @@ export interface ConnectionOpenEvent {
 export interface ConnectionCloseEvent {
   readonly poolId: number;
   readonly connectionId: number;
-  readonly role: 'writer' | 'reader';
+  readonly role: ConnectionEventRole;
   readonly reason: ConnectionReason;
   /** How long it had been open. */
   readonly ageMs: number;
@@ -74,7 +89,7 @@ export interface ConnectionCloseEvent {
 /** A connection could not be opened. */
 export interface ConnectionErrorEvent {
   readonly poolId: number;
-  readonly role: 'writer' | 'reader';
+  readonly role: ConnectionEventRole;
   readonly error: { readonly code: string; readonly sqliteCode?: string; readonly message: string };
 }
 

@@ -152,6 +152,14 @@ export function interruptSupport(options: InterruptOptions = {}): InterruptSuppo
 
 const WARNED = Symbol.for('hivedb.pool.interruptUnavailableWarned');
 
+/**
+ * Marks the warning as given in this thread. An offload worker calls it before it opens its
+ * connection: the pool's own thread has already warned, and the process gets one warning.
+ */
+export function silenceInterruptWarning(): void {
+  (globalThis as { [WARNED]?: boolean })[WARNED] = true;
+}
+
 /** One warning per process, even when both the ESM and the CJS build are loaded. */
 function warnOnce(reason: string): void {
   const g = globalThis as { [WARNED]?: boolean };

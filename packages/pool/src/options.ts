@@ -46,7 +46,11 @@ export interface PoolOptions {
   readonly minConnections?: number;
   /** How long a caller waits for a connection (ms). Default 10000. */
   readonly connectionTimeout?: number;
-  /** Query timeout (ms). Default 30000. Not enforced yet: see the README. */
+  /**
+   * Query timeout (ms); `0` for none. Default 30000. The statement itself is stopped at its
+   * deadline (POOL_QUERY_TIMEOUT) by the query-interrupt extension the install step builds; a read
+   * snapshot has one deadline for all its reads. See the README ("Query timeouts").
+   */
   readonly queryTimeout?: number;
   /** Default timeout of a transaction (ms); `0` for none. Default 30000. */
   readonly transactionTimeout?: number;
@@ -80,6 +84,20 @@ export interface PoolOptions {
   readonly readonly?: boolean;
   /** `synchronous` pragma. Default `'NORMAL'` (safe in WAL mode: a crash loses no committed transaction's integrity). */
   readonly synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  /**
+   * Worker threads, each with its own read connection, that run `{ offload: true }` statements
+   * off the event loop. They count inside `maxConnections`: when the first offloaded statement
+   * starts them, the readers' share becomes `maxConnections - 1 - offloadWorkers` (the writer
+   * and at least one reader keep theirs). Default 2, lowered to what fits when not given (0 with
+   * `maxConnections` 2: offloading is then refused); a given value that does not fit is an error.
+   */
+  readonly offloadWorkers?: number;
+  /**
+   * Heap limit of each offload worker (MiB, V8's old generation); `0`: Node's default. A worker
+   * whose result outgrows it ends (POOL_WORKER_CRASHED for its statements) and is replaced;
+   * the application's thread is untouched. Default 0.
+   */
+  readonly offloadHeapLimitMb?: number;
 }
 
 /** Every option with its default applied. */
@@ -108,6 +126,8 @@ export interface ResolvedPoolOptions {
   readonly pragmas: Readonly<Record<string, string | number | boolean>>;
   readonly readonly: boolean;
   readonly synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  readonly offloadWorkers: number;
+  readonly offloadHeapLimitMb: number;
 }
 
 /** The pool's defaults (the seed's where it names one). */
@@ -138,6 +158,8 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   readonly: false,
   memory: false,
   synchronous: 'NORMAL' as const,
+  offloadWorkers: 2,
+  offloadHeapLimitMb: 0,
 });
 
 const TOP_KEYS = new Set([
@@ -165,6 +187,8 @@ const TOP_KEYS = new Set([
   'pragmas',
   'readonly',
   'synchronous',
+  'offloadWorkers',
+  'offloadHeapLimitMb',
 ]);
 
 function invalid(option: string, value: unknown, expected: string): HiveDbError {
@@ -285,6 +309,29 @@ export function resolvePoolOptions(input: PoolOptions): ResolvedPoolOptions {
     throw invalid('synchronous', synchronous, "'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'");
 
   const memory = bool('memory', raw.memory, d.memory);
+  const readonly = bool('readonly', raw.readonly, d.readonly);
+  // Connections left for offload workers once the writer and one reader have theirs.
+  const room = Math.max(0, maxConnections - (readonly ? 1 : 2));
+  let offloadWorkers = Math.min(d.offloadWorkers, room);
+  if (raw.offloadWorkers !== undefined) {
+    offloadWorkers = int('offloadWorkers', raw.offloadWorkers, d.offloadWorkers, 0, 64);
+    if (offloadWorkers > room) {
+      throw invalid(
+        'offloadWorkers',
+        offloadWorkers,
+        `at most ${room}: of maxConnections ${maxConnections}, one is kept for ${readonly ? 'a reader' : 'the writer and one for a reader'}`,
+      );
+    }
+  }
+  const offloadHeapLimitMb = int(
+    'offloadHeapLimitMb',
+    raw.offloadHeapLimitMb,
+    d.offloadHeapLimitMb,
+    0,
+    1_000_000,
+  );
+  if (offloadHeapLimitMb > 0 && offloadHeapLimitMb < 8)
+    throw invalid('offloadHeapLimitMb', offloadHeapLimitMb, '0 (Node default) or at least 8');
   return {
     filename: raw.filename,
     root: (raw.root as string | undefined) ?? process.cwd(),
@@ -343,7 +390,9 @@ export function resolvePoolOptions(input: PoolOptions): ResolvedPoolOptions {
     },
     queryCache,
     pragmas: pragmas as Record<string, string | number | boolean>,
-    readonly: bool('readonly', raw.readonly, d.readonly),
+    readonly,
     synchronous: synchronous as ResolvedPoolOptions['synchronous'],
+    offloadWorkers,
+    offloadHeapLimitMb,
   };
 }

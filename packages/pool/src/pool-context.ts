@@ -68,6 +68,7 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
         throw err;
       }
     },
+    allocateConnectionId: () => nextConnectionId++,
     close: (conn: Connection, reason: ConnectionReason) => {
       if (conn.closed) return;
       conn.close();

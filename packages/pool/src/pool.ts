@@ -12,6 +12,7 @@ import { runHealthCheck } from './health.js';
 import { PoolLease } from './lease.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
 import { resolveDatabasePath } from './path-safety.js';
+import { OffloadLane } from './offload-lane.js';
 import { QueryCache } from './query-cache.js';
 import { ReaderSet } from './reader-set.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
@@ -37,6 +38,16 @@ import type {
 import { busyGaveUp, WriterLane } from './writer-lane.js';
 
 let nextPoolId = 1;
+
+function assertQueryOptions(opts: QueryOptions): void {
+  if (opts.timeoutMs !== undefined) assertTimeout(opts.timeoutMs);
+  if (opts.offload !== undefined && typeof opts.offload !== 'boolean') {
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `offload must be true or false, got ${String(opts.offload)}`,
+    );
+  }
+}
 
 function assertTimeout(ms: unknown): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
@@ -88,6 +99,10 @@ class SqlitePool implements Pool {
   readonly #snapshots: SnapshotReader;
   readonly #cache: QueryCache | null;
   readonly #kinds: StatementKinds;
+  /** Connections the offload workers may take (0: offloading is refused). */
+  readonly #offloadSlots: number;
+  /** Started by the first offloaded statement. */
+  #offload: OffloadLane | undefined;
   readonly #inFlight = new Set<PoolLease | WriteTransaction>();
   readonly #settled: Array<() => void> = [];
   #writer: Connection | undefined;
@@ -146,6 +161,7 @@ class SqlitePool implements Pool {
     const memory = this.filename === ':memory:';
     const maxReaders = memory ? 0 : opts.readonly ? opts.maxConnections : opts.maxConnections - 1;
     this.#readers = new ReaderSet(this.#ctx, maxReaders);
+    this.#offloadSlots = memory ? 0 : opts.offloadWorkers;
     this.#lane = opts.readonly ? undefined : new WriterLane(this.#ctx, () => this.#getWriter());
     this.#snapshots = new SnapshotReader(this.#ctx, this.#readers, this.#cache);
     this.#kinds = new StatementKinds(() => this.#writer, this.#readers);
@@ -243,8 +259,17 @@ class SqlitePool implements Pool {
       } else if (params !== undefined && (params === null || typeof params !== 'object')) {
         assertStatementInput(sql, params);
       }
-      if (opts?.timeoutMs !== undefined) assertTimeout(opts.timeoutMs);
+      if (opts !== undefined) assertQueryOptions(opts);
       this.#breaker.beforeCall();
+      if (opts?.offload === true) {
+        if (!kind.readonly) throw this.#offloadWriteError(sql);
+        return this.#offloadLane().submit(
+          op,
+          sql,
+          params,
+          opts.timeoutMs ?? this.#opts.queryTimeout,
+        );
+      }
       if (kind.readonly && this.#readers.max > 0) {
         const value = this.#snapshots.tryRead(op, sql, params, opts);
         if (value !== SnapshotReader.WAIT) return Promise.resolve(value);
@@ -256,6 +281,33 @@ class SqlitePool implements Pool {
       if (isBusyError(err)) return this.#readSlow(op, sql, params, opts, 1, Date.now(), err);
       return Promise.reject(err instanceof HiveDbError ? err : fromSqliteError(err));
     }
+  }
+
+  /**
+   * The offload lane, started by the first offloaded statement: its workers take their
+   * connections from the readers' share of `maxConnections` from then on.
+   */
+  #offloadLane(): OffloadLane {
+    if (this.#offload !== undefined) return this.#offload;
+    const n = this.#offloadSlots;
+    if (n === 0) {
+      throw new HiveDbError(
+        'POOL_INVALID_ARGUMENT',
+        this.filename === ':memory:'
+          ? 'offload: true needs a database file: a :memory: database lives on its one connection'
+          : `offload: true needs an offload worker, and this pool has none (offloadWorkers 0, or maxConnections ${this.#opts.maxConnections} leaves no connection beside the writer and one reader)`,
+      );
+    }
+    this.#readers.lower(this.#readers.max - n, 'offload');
+    this.#offload = new OffloadLane(this.#ctx, n);
+    return this.#offload;
+  }
+
+  #offloadWriteError(sql: string): HiveDbError {
+    return new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `offload: true runs only statements that read; ${JSON.stringify(sql.trim().slice(0, 40))} writes, and writes go through the pool's one writer (call it without offload)`,
+    );
   }
 
   /** A read that must wait: for a reader to come free, or for a lock to clear (busy retry). */
@@ -514,8 +566,9 @@ class SqlitePool implements Pool {
     const writerOpen = this.#writer !== undefined && !this.#writer.closed;
     const writerBusy = this.#lane?.busy ?? false;
     const readersLeased = this.#readers.leased;
-    const total = this.#readers.open + (writerOpen ? 1 : 0);
-    const leased = readersLeased + (writerOpen && writerBusy ? 1 : 0);
+    const offload = this.#offload?.stats();
+    const total = this.#readers.open + (writerOpen ? 1 : 0) + (this.#offload?.open ?? 0);
+    const leased = readersLeased + (writerOpen && writerBusy ? 1 : 0) + (offload?.busy ?? 0);
     const c = this.#counters;
     return {
       filename: this.filename,
@@ -529,6 +582,15 @@ class SqlitePool implements Pool {
       maxConnections: this.#opts.maxConnections,
       minConnections: this.#opts.minConnections,
       circuit: this.#breaker.state,
+      offload: offload ?? {
+        max: 0,
+        workers: 0,
+        busy: 0,
+        inFlight: 0,
+        queued: 0,
+        requests: 0,
+        crashes: 0,
+      },
       counters: {
         queries: c.queries,
         errors: c.errors,
@@ -564,7 +626,9 @@ class SqlitePool implements Pool {
       writer: () => (this.#writer !== undefined && !this.#writer.closed ? this.#writer : undefined),
       snapshotOpen: () => this.#snapshots.open,
       total: () =>
-        this.#readers.open + (this.#writer !== undefined && !this.#writer.closed ? 1 : 0),
+        this.#readers.open +
+        (this.#writer !== undefined && !this.#writer.closed ? 1 : 0) +
+        (this.#offload?.open ?? 0),
       leased: () => this.stats().leased,
     });
   }
@@ -575,6 +639,7 @@ class SqlitePool implements Pool {
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    const started = Date.now();
     if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     // New calls fail from here on; work already queued or leased gets up to timeoutMs to finish.
     this.#closed = true;
@@ -594,15 +659,20 @@ class SqlitePool implements Pool {
     this.#readers.closeAll(closed);
     if (this.#writer !== undefined) this.#ctx.close(this.#writer, 'close');
     this.#cache?.clear();
+    // Worker threads end in a few ms; one inside a statement ends with it (at its deadline).
+    await this.#offload?.close(closed, Math.max(timeoutMs - (Date.now() - started), 100));
   }
 
   async #drained(): Promise<void> {
     const lane = this.#lane;
     const laneBusy = () => lane !== undefined && (lane.busy || lane.queued > 0);
-    while (this.#inFlight.size > 0 || laneBusy()) {
+    const offload = this.#offload;
+    const offloadBusy = () => offload !== undefined && !offload.idle;
+    while (this.#inFlight.size > 0 || laneBusy() || offloadBusy()) {
       await new Promise<void>((resolve) => {
         this.#settled.push(resolve);
         if (laneBusy()) void lane!.whenIdle().then(resolve);
+        if (offloadBusy()) void offload!.whenIdle().then(resolve);
       });
     }
   }

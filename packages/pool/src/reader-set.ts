@@ -17,7 +17,7 @@ interface Waiter {
  */
 export class ReaderSet {
   readonly #ctx: PoolContext;
-  readonly max: number;
+  #max: number;
   readonly #all = new Set<Connection>();
   readonly #idle: Connection[] = [];
   readonly #waiters: Waiter[] = [];
@@ -25,7 +25,26 @@ export class ReaderSet {
 
   constructor(ctx: PoolContext, max: number) {
     this.#ctx = ctx;
-    this.max = max;
+    this.#max = max;
+  }
+
+  /** How many readers may be open. */
+  get max(): number {
+    return this.#max;
+  }
+
+  /**
+   * Lowers the number of readers (the offload workers took some of the connections): idle
+   * readers above it are closed now, leased ones when they are returned.
+   */
+  lower(max: number, reason: ConnectionReason): void {
+    this.#max = Math.min(this.#max, max);
+    while (this.#all.size > this.#max && this.#idle.length > 0) {
+      // The least recently used first: the bottom of the stack.
+      const conn = this.#idle.shift()!;
+      this.#all.delete(conn);
+      this.#ctx.close(conn, reason);
+    }
   }
 
   get open(): number {
@@ -46,7 +65,7 @@ export class ReaderSet {
 
   /** Opens readers until `n` are open (at start: `minConnections`). */
   warm(n: number, reason: ConnectionReason): void {
-    while (this.#all.size < Math.min(n, this.max)) {
+    while (this.#all.size < Math.min(n, this.#max)) {
       const conn = this.#ctx.open('reader', reason);
       this.#all.add(conn);
       this.#idle.push(conn);
@@ -57,7 +76,7 @@ export class ReaderSet {
   tryTake(): Connection | undefined {
     const conn = this.#idle.pop();
     if (conn !== undefined) return conn;
-    if (this.#all.size >= this.max) return undefined;
+    if (this.#all.size >= this.#max) return undefined;
     try {
       const fresh = this.#ctx.open('reader', 'demand');
       this.#all.add(fresh);
@@ -93,7 +112,7 @@ export class ReaderSet {
         reject(
           new HiveDbError(
             'POOL_ACQUIRE_TIMEOUT',
-            `timed out after ${timeoutMs} ms waiting for a reader (${this.leased} of ${this.max} leased, ${this.#waiters.length} waiting)${because}`,
+            `timed out after ${timeoutMs} ms waiting for a reader (${this.leased} of ${this.#max} leased, ${this.#waiters.length} waiting)${because}`,
             { cause: last, details: { mode: 'read', timeoutMs } },
           ),
         );
@@ -107,13 +126,15 @@ export class ReaderSet {
     if (!this.#all.has(conn)) return;
     conn.lastUsedAt = Date.now();
     const lifetime = this.#ctx.opts.maxLifetime;
+    const surplus = this.#all.size > this.#max;
     if (
       conn.broken ||
       conn.closed ||
+      surplus ||
       (lifetime > 0 && conn.lastUsedAt - conn.createdAt >= lifetime)
     ) {
       this.#all.delete(conn);
-      this.#ctx.close(conn, conn.broken ? 'failed' : 'lifetime');
+      this.#ctx.close(conn, conn.broken ? 'failed' : surplus ? 'offload' : 'lifetime');
       if (this.#waiters.length > 0) this.#serveWaiter();
       return;
     }

@@ -16,8 +16,9 @@ export interface RunResult {
 /** Options that every single-statement call accepts. */
 export interface QueryOptions {
   /**
-   * Per-call query timeout in milliseconds, overriding the pool's `queryTimeout`.
-   * Not enforced yet: see the README ("Query timeouts").
+   * Per-call query timeout in milliseconds (`0`: none), overriding the pool's `queryTimeout`.
+   * At the deadline the statement itself is interrupted and the call fails with
+   * `POOL_QUERY_TIMEOUT`. See the README ("Query timeouts").
    */
   readonly timeoutMs?: number;
   /**
@@ -25,6 +26,14 @@ export interface QueryOptions {
    * `false` bypasses it; an object sets this entry's TTL.
    */
   readonly cache?: boolean | { readonly ttlMs: number };
+  /**
+   * Run the statement on an offload worker (a worker thread with its own read connection), so
+   * that the event loop keeps turning while it runs. Only for statements that read: a statement
+   * that writes is refused with `POOL_INVALID_ARGUMENT` (writes stay on the pool's one writer).
+   * Timeouts apply as inline; the query cache is bypassed. A round trip costs tens of µs, so
+   * use it for long queries, not for point reads. See the README ("Offloaded queries").
+   */
+  readonly offload?: boolean;
 }
 
 /** What `executeQuery` resolves to: rows for a statement that reads, a `RunResult` for one that writes. */
@@ -117,9 +126,9 @@ export interface Lease extends SyncQueryable {
 export interface PoolStats {
   readonly filename: string;
   readonly closed: boolean;
-  /** Connections open now (writer included). */
+  /** Connections open now (writer and offload workers' connections included). */
   readonly total: number;
-  /** Connections leased now (a transaction, a lease, or an open read snapshot). */
+  /** Connections leased now (a transaction, a lease, an open read snapshot, a busy offload worker). */
   readonly leased: number;
   /** Connections open and idle. */
   readonly idle: number;
@@ -130,6 +139,23 @@ export interface PoolStats {
   readonly maxConnections: number;
   readonly minConnections: number;
   readonly circuit: CircuitState;
+  /** The offload workers (`{ offload: true }`); all zero until the first offloaded statement. */
+  readonly offload: {
+    /** Connections of `maxConnections` the workers hold (taken from the readers' share at the first offloaded statement). */
+    readonly max: number;
+    /** Worker threads running now. */
+    readonly workers: number;
+    /** Workers with statements in flight. */
+    readonly busy: number;
+    /** Statements sent to a worker and not answered yet. */
+    readonly inFlight: number;
+    /** Statements waiting for a worker (each worker takes at most 64 at a time). */
+    readonly queued: number;
+    /** Statements answered (or failed) so far. */
+    readonly requests: number;
+    /** Workers that ended unexpectedly (each was replaced). */
+    readonly crashes: number;
+  };
   readonly counters: {
     readonly queries: number;
     readonly errors: number;
