@@ -1,0 +1,116 @@
+import type { Condition } from './alerts.js';
+import type { ResolvedMonitorOptions } from './options.js';
+import type { Source } from './source.js';
+
+/** A source's queries over the window. */
+export interface QueryTotals {
+  count: number;
+  errors: number;
+  totalMs: number;
+}
+
+const fixed = (n: number, digits = 1) => n.toFixed(digits);
+
+/**
+ * The conditions of one source at a monitoring cycle: the seed's alerts (pool utilisation,
+ * average query time, error rate, slow queries, connection failures) and an open circuit.
+ * `utilization` is the time-weighted mean of the cycle (0–1), when the pool's size is known.
+ */
+export function conditionsFor(
+  source: Source,
+  totals: QueryTotals | undefined,
+  utilization: number | undefined,
+  opts: ResolvedMonitorOptions,
+): Condition[] {
+  const out: Condition[] = [];
+  const h = 1 - opts.alertHysteresis;
+  const t = opts.alertThresholds;
+  const windowMin = fixed(opts.windowMs / 60_000, opts.windowMs % 60_000 === 0 ? 0 : 1);
+  const name = source.name;
+  const count = totals?.count ?? 0;
+  if (totals !== undefined || source.isPool) {
+    const errors = totals?.errors ?? 0;
+    const rate = count === 0 ? 0 : (errors / count) * 100;
+    out.push({
+      type: 'error_rate',
+      source: name,
+      value: rate,
+      threshold: t.errorRate,
+      raise: count >= opts.alertMinQueries && rate > t.errorRate,
+      clear: rate < t.errorRate * h,
+      severity: rate >= 2 * t.errorRate ? 'critical' : 'warning',
+      message: `${fixed(rate)}% of queries on ${name} failed over the last ${windowMin} min (${errors} of ${count}); the threshold is ${t.errorRate}%`,
+      details: { errors, queries: count, windowMs: opts.windowMs },
+    });
+    const mean = count === 0 ? 0 : (totals?.totalMs ?? 0) / count;
+    out.push({
+      type: 'average_query_time',
+      source: name,
+      value: mean,
+      threshold: t.averageQueryTime,
+      raise: count >= opts.alertMinQueries && mean > t.averageQueryTime,
+      clear: mean < t.averageQueryTime * h,
+      severity: mean >= 2 * t.averageQueryTime ? 'critical' : 'warning',
+      message: `queries on ${name} took ${fixed(mean, 2)} ms on average over the last ${windowMin} min (${count} queries); the threshold is ${t.averageQueryTime} ms`,
+      details: { queries: count, windowMs: opts.windowMs },
+    });
+  }
+  const slow = source.slowSinceCycle;
+  out.push({
+    type: 'slow_query',
+    source: name,
+    value: slow,
+    threshold: opts.slowQueryThreshold,
+    raise: slow > 0,
+    clear: slow === 0,
+    severity: 'warning',
+    message: `${slow} quer${slow === 1 ? 'y' : 'ies'} on ${name} took longer than ${opts.slowQueryThreshold} ms since the last check`,
+    details: { slowQueries: slow, thresholdMs: opts.slowQueryThreshold },
+  });
+  if (!source.isPool) return out;
+  if (utilization !== undefined) {
+    const pct = utilization * 100;
+    out.push({
+      type: 'connection_pool_utilization',
+      source: name,
+      value: pct,
+      threshold: t.connectionPoolUtilization,
+      raise: pct > t.connectionPoolUtilization,
+      clear: pct < t.connectionPoolUtilization * h,
+      severity: pct >= 100 ? 'critical' : 'warning',
+      message: `pool ${name} was ${fixed(pct)}% utilised since the last check (leased ÷ ${source.gauge?.max ?? '?'} connections); the threshold is ${t.connectionPoolUtilization}%`,
+      details: {
+        leased: source.gauge?.leased,
+        total: source.gauge?.total,
+        max: source.gauge?.max,
+        waiting: source.gauge?.waiting,
+      },
+    });
+  }
+  const failures = source.connectionErrorsSinceCycle;
+  out.push({
+    type: 'connection_failure',
+    source: name,
+    value: failures,
+    threshold: 0,
+    raise: failures > 0,
+    clear: failures === 0,
+    severity: 'critical',
+    message: `${failures} connection(s) to ${name} could not be opened since the last check`,
+    details: { failures },
+  });
+  if (source.circuit !== undefined) {
+    out.push({
+      type: 'circuit_open',
+      source: name,
+      value: source.circuit === 'closed' ? 0 : 1,
+      threshold: 0,
+      raise: source.circuit === 'open',
+      clear: source.circuit === 'closed',
+      severity: 'critical',
+      message: `the circuit breaker of ${name} is ${source.circuit}: calls fail fast until the database answers again`,
+      details: { circuit: source.circuit },
+    });
+  }
+  return out;
+}
