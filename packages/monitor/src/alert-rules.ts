@@ -1,6 +1,7 @@
-import type { Condition } from './alerts.js';
+import type { AlertManager, Condition } from './alerts.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { Source } from './source.js';
+import type { WindowView } from './view.js';
 
 /** A source's queries over the window. */
 export interface QueryTotals {
@@ -113,4 +114,37 @@ export function conditionsFor(
     });
   }
   return out;
+}
+
+/**
+ * One monitoring cycle's alert evaluation: each attached source's conditions over the window
+ * (rates) and since the last cycle (utilisation, slow queries, connection failures).
+ */
+export function evaluateAlerts(
+  view: WindowView,
+  sources: readonly Source[],
+  alerts: AlertManager,
+  opts: ResolvedMonitorOptions,
+  now: number,
+): void {
+  const totals = new Map<Source, QueryTotals>();
+  for (const [st, a] of view.statements) {
+    let t = totals.get(st.source);
+    if (t === undefined) {
+      t = { count: 0, errors: 0, totalMs: 0 };
+      totals.set(st.source, t);
+    }
+    t.count += a.count;
+    t.errors += a.errors;
+    t.totalMs += a.totalMs;
+  }
+  for (const source of sources) {
+    if (source.detached) continue;
+    const utilization = source.isPool ? source.takeUtilization(now) : undefined;
+    source.lastUtilization = utilization;
+    for (const c of conditionsFor(source, totals.get(source), utilization, opts))
+      alerts.observe(now, c);
+    source.slowSinceCycle = 0;
+    source.connectionErrorsSinceCycle = 0;
+  }
 }

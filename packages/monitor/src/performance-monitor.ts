@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { EventBus, type EventSource, type Pool, type PoolEvents } from '@hivedb/pool';
 import { Advisor } from './advisor.js';
-import { conditionsFor, type QueryTotals } from './alert-rules.js';
+import { evaluateAlerts } from './alert-rules.js';
 import { AlertManager } from './alerts.js';
 import { type CollectorHost, listenersFor, Sampler } from './collector.js';
 import { MonitorError } from './errors.js';
 import type { Alert, MonitorEvents, SlowQuery } from './events.js';
-import { binOf } from './histogram.js';
 import {
   type MonitorOptions,
   type ResolvedMonitorOptions,
   resolveMonitorOptions,
 } from './options.js';
 import { SampleWriter } from './persistence.js';
+import { assertSample, recordSample } from './recorded-sample.js';
 import { metricFamilies, renderPrometheus, type MetricFamily } from './prometheus.js';
 import { poolReport, queryFigures, storeReport } from './report.js';
 import { type Reader, Source } from './source.js';
@@ -285,22 +285,7 @@ export class PerformanceMonitor {
    */
   recordQueryPerformance(sample: QuerySample): void {
     this.#assertOpen('recordQueryPerformance');
-    if (sample === null || typeof sample !== 'object')
-      throw new MonitorError(
-        'MONITOR_INVALID_ARGUMENT',
-        'recordQueryPerformance(sample): sample must be an object',
-      );
-    const { queryType, executionTimeMs: d } = sample;
-    if (typeof queryType !== 'string' || queryType.length === 0)
-      throw new MonitorError(
-        'MONITOR_INVALID_ARGUMENT',
-        'recordQueryPerformance: queryType must be a non-empty string',
-      );
-    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0)
-      throw new MonitorError(
-        'MONITOR_INVALID_ARGUMENT',
-        `recordQueryPerformance: executionTimeMs must be a number of ms, 0 or more (got ${String(d)})`,
-      );
+    assertSample(sample);
     const name = sample.source ?? 'recorded';
     let source = this.#recorded.get(name);
     if (source === undefined) {
@@ -310,57 +295,13 @@ export class PerformanceMonitor {
       this.#recorded.set(name, source);
       this.#sources.push(source);
     }
-    const now = this.#clock();
-    this.#window.rotate(now);
-    const st = source.statement(queryType, true);
-    const w = this.#window;
-    if (st.epoch !== w.epoch) {
-      st.agg = w.statementAgg(st);
-      st.epoch = w.epoch;
-    }
-    const agg = st.agg!;
-    const rows = sample.rowsAffected ?? 0;
-    const failed = sample.error !== undefined && sample.error !== false;
-    agg.count++;
-    agg.totalMs += d;
-    if (d > agg.maxMs) agg.maxMs = d;
-    agg.rows += rows;
-    agg.hist[binOf(d)]!++;
-    if (sample.cacheHit === true) agg.cacheHits++;
-    if (failed) {
-      agg.errors++;
-      source
-        .series(st.operation, typeof sample.error === 'string' ? sample.error : 'error')
-        .duration.add(d);
-    } else st.series.duration.add(d);
-    if (d > this.#opts.slowQueryThreshold) {
-      source.slowQueries++;
-      source.slowSinceCycle++;
-      this.#slowQuery({
-        at: now,
-        source: source.name,
-        sql: queryType,
-        normalized: st.key,
-        operation: st.operation,
-        paramCount: 0,
-        durationMs: d,
-        rows,
-        connectionId: undefined,
-        transactionId: undefined,
-        error: failed ? String(sample.error) : undefined,
-      });
-    }
-    if (this.#sampler !== null && this.#writer !== null) {
-      this.#writer.push({
-        queryType: failed ? `${queryType}:error` : queryType,
-        executionTimeMs: d,
-        memoryKey: sample.memoryKey ?? null,
-        agentId: sample.agentId ?? null,
-        timestamp: now,
-        rowsAffected: rows,
-        cacheHit: sample.cacheHit === true,
-      });
-    }
+    const writer = this.#writer;
+    recordSample(
+      this.#host,
+      source,
+      sample,
+      this.#sampler !== null && writer !== null ? (s) => writer.push(s) : null,
+    );
   }
 
   /**
@@ -421,26 +362,7 @@ export class PerformanceMonitor {
   async #cycle(): Promise<void> {
     const now = this.#clock();
     const view = this.#view(now);
-    const totals = new Map<Source, QueryTotals>();
-    for (const [st, a] of view.statements) {
-      let t = totals.get(st.source);
-      if (t === undefined) {
-        t = { count: 0, errors: 0, totalMs: 0 };
-        totals.set(st.source, t);
-      }
-      t.count += a.count;
-      t.errors += a.errors;
-      t.totalMs += a.totalMs;
-    }
-    for (const source of this.#sources) {
-      if (source.detached) continue;
-      const utilization = source.isPool ? source.takeUtilization(now) : undefined;
-      source.lastUtilization = utilization;
-      for (const c of conditionsFor(source, totals.get(source), utilization, this.#opts))
-        this.#alerts.observe(now, c);
-      source.slowSinceCycle = 0;
-      source.connectionErrorsSinceCycle = 0;
-    }
+    evaluateAlerts(view, this.#sources, this.#alerts, this.#opts, now);
     await this.#refreshRecommendations(view);
     const writer = this.#writer;
     if (writer?.pruneDue(now)) {
