@@ -10,6 +10,7 @@ import {
 import {
   type BatchMessage,
   fromWireError,
+  MAX_INTERNED_SQL,
   OFFLOAD_PROTOCOL,
   REPLY_ERROR,
   REPLY_OK_BLOBS,
@@ -48,6 +49,8 @@ interface Slot {
   readonly reason: 'demand' | 'replace';
   readonly pending: Map<number, Request>;
   outbox: Request[];
+  /** Numbers of the SQL texts this worker keeps. */
+  readonly knownSql: Set<number>;
   /** The worker's connection is open (it said `ready`). */
   ready: boolean;
   /** The pool ended it (close, a failed open, a broken connection): its exit is no crash. */
@@ -100,6 +103,8 @@ export class OffloadLane {
   #inFlight = 0;
   #retrying = 0;
   #nextId = 1;
+  /** SQL texts sent by number (at most MAX_INTERNED_SQL). */
+  readonly #sqlIds = new Map<string, number>();
   #requests = 0;
   #crashes = 0;
   readonly #pump = () => {
@@ -257,14 +262,17 @@ export class OffloadLane {
       slot.referenced = true;
     }
     try {
-      slot.worker.postMessage(encode(batch));
+      slot.worker.postMessage(this.#encode(batch, slot));
     } catch {
       // One request's parameters cannot be sent to a thread (a function, a symbol…): send the
-      // others, and fail that one alone, as binding it would have failed.
+      // others, and fail that one alone, as binding it would have failed. The SQL numbers the
+      // failed message would have taught the worker are taught again.
+      slot.knownSql.clear();
       for (const req of batch) {
         try {
-          slot.worker.postMessage(encode([req]));
+          slot.worker.postMessage(this.#encode([req], slot));
         } catch (err) {
+          slot.knownSql.clear();
           slot.pending.delete(req.id);
           this.#inFlight--;
           this.#fail(
@@ -285,6 +293,34 @@ export class OffloadLane {
       }
       this.#wakeIdle();
     }
+  }
+
+  #encode(batch: readonly Request[], slot: Slot): BatchMessage {
+    const at = Date.now();
+    const r = new Array<unknown>(batch.length * REQUEST_STRIDE);
+    let j = 0;
+    for (const req of batch) {
+      r[j++] = req.id;
+      r[j++] = req.op === 'get' ? 0 : req.op === 'all' ? 1 : 2;
+      r[j++] = this.#sqlRef(req.sql, slot);
+      r[j++] = req.params;
+      r[j++] = req.timeoutMs;
+      r[j++] = Math.max(0, at - req.enqueuedAt);
+    }
+    return { at, r };
+  }
+
+  /** The SQL as it travels to `slot`: a number the worker knows, `[n, text]` the first time, or the text. */
+  #sqlRef(sql: string, slot: Slot): unknown {
+    let n = this.#sqlIds.get(sql);
+    if (n === undefined) {
+      if (this.#sqlIds.size >= MAX_INTERNED_SQL) return sql;
+      n = this.#sqlIds.size + 1;
+      this.#sqlIds.set(sql, n);
+    }
+    if (slot.knownSql.has(n)) return n;
+    slot.knownSql.add(n);
+    return [n, sql];
   }
 
   #spawn(reason: 'demand' | 'replace'): Slot {
@@ -310,6 +346,7 @@ export class OffloadLane {
       reason,
       pending: new Map(),
       outbox: [],
+      knownSql: new Set(),
       ready: false,
       stopping: false,
       retiring: false,
@@ -390,7 +427,7 @@ export class OffloadLane {
       slot.pending.delete(req.id);
       this.#inFlight--;
       const status = r[i + 1] as number;
-      const ms = r[i + 3] as number;
+      const ms = (r[i + 3] as number) / 1000;
       if (status === REPLY_ERROR)
         this.#onError(slot, req, fromWireError(r[i + 2] as WireError), ms);
       else this.#succeed(req, status === REPLY_OK_BLOBS ? toBuffers(r[i + 2]) : r[i + 2], slot, ms);
@@ -567,20 +604,6 @@ export class OffloadLane {
 
 function isHive(err: unknown, code: string): boolean {
   return err instanceof HiveDbError && err.code === code;
-}
-
-function encode(batch: readonly Request[]): BatchMessage {
-  const r = new Array<unknown>(batch.length * REQUEST_STRIDE);
-  let j = 0;
-  for (const req of batch) {
-    r[j++] = req.id;
-    r[j++] = req.op;
-    r[j++] = req.sql;
-    r[j++] = req.params;
-    r[j++] = req.timeoutMs;
-    r[j++] = req.enqueuedAt;
-  }
-  return { r };
 }
 
 /** BLOBs arrive as Uint8Arrays; inline reads return Buffers. Same bytes, no copy. */

@@ -10,14 +10,27 @@
 import Database from 'better-sqlite3';
 import { HiveDbError } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
+import type { Op } from './statement.js';
 
 /** Bumped whenever a message changes shape: a stale built worker is refused, not misread. */
-export const OFFLOAD_PROTOCOL = 1;
+export const OFFLOAD_PROTOCOL = 2;
 
-/** A request is `[id, op, sql, params, timeoutMs, enqueuedAt]` in `BatchMessage.r`. */
+/**
+ * A request is `[id, op, sql, params, timeoutMs, waitedMs]` in `BatchMessage.r`: `op` an index
+ * into `OPS`; `sql` the text, or `[n, text]` (the worker keeps the text as number `n`), or `n`
+ * (a text it keeps); `waitedMs` how long it waited in the pool before the batch was posted.
+ * Numbers are small integers where they can be: they travel without a heap allocation.
+ */
 export const REQUEST_STRIDE = 6;
-/** A reply is `[id, status, value | WireError, durationMs]` in `DoneMessage.r`. */
+/** A reply is `[id, status, value | WireError, durationUs]` in the `done` message's `r`. */
 export const REPLY_STRIDE = 4;
+/** `op` of a request. */
+export const OPS: readonly Op[] = ['get', 'all', 'run'];
+/**
+ * Distinct SQL texts sent by number. Past it, texts travel whole: a program that builds SQL
+ * with literals in it must not grow the worker's memory without bound.
+ */
+export const MAX_INTERNED_SQL = 1024;
 
 /** The statement succeeded; its value is what better-sqlite3 returned. */
 export const REPLY_OK = 0;
@@ -35,8 +48,9 @@ export interface WorkerInit {
   readonly opts: ResolvedPoolOptions;
 }
 
-/** Pool → worker: a batch of requests. */
+/** Pool → worker: a batch of requests, posted at `at` (`Date.now()`). */
 export interface BatchMessage {
+  readonly at: number;
   readonly r: unknown[];
 }
 

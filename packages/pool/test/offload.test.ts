@@ -190,6 +190,27 @@ describe('offloaded results equal inline results', () => {
     expect(pool.stats().offload.crashes).toBe(0);
   });
 
+  it('parameters that cannot be sent to a thread fail that statement alone', async () => {
+    const pool = sb().pool({ filename: 'clone.db', offloadWorkers: 1 });
+    const sql = 'SELECT ? AS a';
+    const [bad, good, badNamed] = await Promise.allSettled([
+      pool.get(sql, [() => 1], { offload: true }),
+      pool.get(sql, [7], { offload: true }),
+      pool.get('SELECT @x AS a', { x: Symbol('x') }, { offload: true }),
+    ]);
+    expect(good).toEqual({ status: 'fulfilled', value: { a: 7 } });
+    for (const r of [bad, badNamed]) {
+      expect(r.status).toBe('rejected');
+      expect(((r as PromiseRejectedResult).reason as CodedError).code).toBe(
+        'POOL_INVALID_ARGUMENT',
+      );
+    }
+    // The worker still knows the statements it was taught, and learns them again if it must.
+    expect(await pool.get(sql, [8], { offload: true })).toEqual({ a: 8 });
+    expect(await pool.get('SELECT @x AS a', { x: 9 }, { offload: true })).toEqual({ a: 9 });
+    expect(pool.stats().offload).toMatchObject({ crashes: 0, inFlight: 0 });
+  });
+
   it('a read offloaded after a write resolved sees it', async () => {
     const pool = sb().pool({ filename: 'ryw.db' });
     await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
