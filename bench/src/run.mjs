@@ -8,13 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { offloadGroups } from './cases/offload.mjs';
 import { poolGroups } from './cases/pool.mjs';
 import { monitorGroups } from './cases/monitor.mjs';
 import { measureCase, settingsFor } from './harness.mjs';
 import { printTable, writeResults } from './report.mjs';
 
 // Case groups, in the order they run. Store, monitor and offload groups are added here.
-const GROUPS = [...poolGroups, ...monitorGroups];
+const GROUPS = [...poolGroups, ...offloadGroups, ...monitorGroups];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, '..', 'results');
