@@ -3,11 +3,18 @@
 //
 // The crash is a real one: the worker is given a small heap (`offloadHeapLimitMb`), and a
 // statement returns more rows than fit in it. V8 stops the thread (ERR_WORKER_OUT_OF_MEMORY),
-// as it would stop a worker with the default heap that met a result too big for it.
+// as it would stop a worker with the default heap that met a result too big for it. A worker
+// that cannot open its connection (a database header overwritten on disk) is no crash.
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionCloseEvent, ConnectionOpenEvent } from '../src/index.js';
+import type {
+  ConnectionCloseEvent,
+  ConnectionErrorEvent,
+  ConnectionOpenEvent,
+} from '../src/index.js';
 import {
   type CodedError,
+  corruptHeader,
   requireBuiltEntry,
   useSandbox,
   waitFor,
@@ -79,5 +86,46 @@ describe('an offload worker that crashes', () => {
     );
     expect(rows).toHaveLength(10_000);
     expect(pool.stats().offload.crashes).toBe(0);
+  });
+});
+
+describe('an offload worker that cannot open its connection', () => {
+  it('fails its statements with POOL_OPEN_FAILED (not a crash), reports connection:error, and a later worker opens once the file is sound', async () => {
+    const s = sb();
+    const file = s.file('bad.db');
+    const setup = new Database(file);
+    setup.pragma('journal_mode = WAL');
+    setup.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('ok')");
+    setup.close(); // checkpoints: page 1 now lives in the main file only
+    const pool = s.pool({
+      filename: 'bad.db',
+      offloadWorkers: 1,
+      circuitBreaker: { enabled: false },
+    });
+    const errors: ConnectionErrorEvent[] = [];
+    pool.events.on('connection:error', (e) => errors.push(e));
+
+    const header = corruptHeader(file);
+    const results = await within(
+      10_000,
+      Promise.allSettled([
+        pool.get('SELECT v FROM t', [], { offload: true }),
+        pool.get('SELECT 1', [], { offload: true }),
+      ]),
+      'statements on a worker that cannot open',
+    );
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const err = (r as PromiseRejectedResult).reason as CodedError;
+      expect(err.code).toBe('POOL_OPEN_FAILED');
+      expect(err.message).toMatch(/not a database|file is not a database/i);
+    }
+    expect(errors).toEqual([expect.objectContaining({ role: 'worker' })]);
+    await waitFor(() => pool.stats().offload.workers === 0);
+    expect(pool.stats().offload.crashes).toBe(0);
+
+    header.restore();
+    expect(await pool.get('SELECT v FROM t', [], { offload: true })).toEqual({ v: 'ok' });
+    expect(pool.stats().offload).toMatchObject({ workers: 1, crashes: 0 });
   });
 });
