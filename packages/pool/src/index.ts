@@ -28,6 +28,7 @@ export type {
   CircuitEvent,
   ConnectionCloseEvent,
   ConnectionErrorEvent,
+  ConnectionEventRole,
   ConnectionOpenEvent,
   ConnectionReason,
   HealthEvent,

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { type PoolContext, paramCount } from './context.js';
 import {
   fromSqliteError,
@@ -8,62 +7,21 @@ import {
   sqliteCodeOf,
 } from './errors.js';
 import {
-  type BatchMessage,
   fromWireError,
-  MAX_INTERNED_SQL,
   OFFLOAD_PROTOCOL,
   REPLY_ERROR,
   REPLY_OK_BLOBS,
   REPLY_STRIDE,
-  REQUEST_STRIDE,
+  restoreBuffers,
   type WireError,
-  type WorkerInit,
   type WorkerMessage,
 } from './offload-protocol.js';
+import { type OffloadRequest, OffloadSlot, type SlotListener, SqlNumbers } from './offload-slot.js';
 import { offloadWorkerFile } from './offload-worker-file.js';
 import { errorInfo } from './pool-context.js';
 import { backoffDelay, mayRetry } from './retry.js';
 import { type Op, rowsOf } from './statement.js';
 import type { BindParams } from './types.js';
-
-interface Request {
-  readonly id: number;
-  readonly op: Op;
-  readonly sql: string;
-  readonly params: BindParams | undefined;
-  readonly timeoutMs: number;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: unknown) => void;
-  /** `Date.now()` when it was queued (the worker refuses it past `connectionTimeout`). */
-  enqueuedAt: number;
-  /** When the first attempt was queued, and attempts so far (retries on SQLITE_BUSY). */
-  readonly firstAt: number;
-  attempts: number;
-}
-
-interface Slot {
-  readonly worker: Worker;
-  readonly connectionId: number;
-  readonly spawnedAt: number;
-  readonly createdAt: number;
-  readonly reason: 'demand' | 'replace';
-  readonly pending: Map<number, Request>;
-  outbox: Request[];
-  /** Numbers of the SQL texts this worker keeps. */
-  readonly knownSql: Set<number>;
-  /** The worker's connection is open (it said `ready`). */
-  ready: boolean;
-  /** The pool ended it (close, a failed open, a broken connection): its exit is no crash. */
-  stopping: boolean;
-  /** Takes no new work; stopped once its requests are answered (its connection failed). */
-  retiring: boolean;
-  referenced: boolean;
-  /** `performance.now()` when it last answered, or took work while idle. */
-  lastProgress: number;
-  /** The error the thread ended with (`'error'` comes before `'exit'`). */
-  failure: unknown;
-  readonly exited: Promise<void>;
-}
 
 /** What `stats().offload` reports. */
 export interface OffloadStats {
@@ -78,33 +36,33 @@ export interface OffloadStats {
 
 /** Most requests sent to one worker and not yet answered: more wait in the lane's queue. */
 const MAX_IN_FLIGHT = 64;
-/** A worker that has had work for this long without answering is probably in a long statement. */
-const STALL_MS = 5;
 
 /**
  * The offload lane: up to `max` worker threads, each owning one read connection, that run
  * `{ offload: true }` statements so that a long query blocks a worker instead of the event loop.
  *
  * Requests wait in one FIFO queue and are handed, one at a time, to the least-loaded worker
- * (workers that have been silent while holding work for more than STALL_MS, that is, are
- * inside a long statement, come last); all that one worker gets in a tick travels as one
- * message. Workers start on demand and are replaced when they crash: every request in flight
+ * (workers that have been silent for a few ms while holding work, that is, are inside a long
+ * statement, come last); all that one worker gets in a tick travels as one message. Workers start on demand and are replaced when they crash: every request in flight
  * on a worker that ends is rejected with POOL_WORKER_CRASHED, never left waiting. A worker
  * holds the process open only while it has work.
  */
 export class OffloadLane {
   readonly #ctx: PoolContext;
   readonly #max: number;
-  readonly #slots: Slot[] = [];
-  readonly #queue: Request[] = [];
+  readonly #slots: OffloadSlot[] = [];
+  readonly #queue: OffloadRequest[] = [];
+  readonly #listener: SlotListener = {
+    message: (slot, msg) => this.#onMessage(slot, msg),
+    exit: (slot, code) => this.#onExit(slot, code),
+  };
   readonly #idleWaiters: Array<() => void> = [];
   #pumpScheduled = false;
   #closed = false;
   #inFlight = 0;
   #retrying = 0;
   #nextId = 1;
-  /** SQL texts sent by number (at most MAX_INTERNED_SQL). */
-  readonly #sqlIds = new Map<string, number>();
+  readonly #sqlNumbers = new SqlNumbers();
   #requests = 0;
   #crashes = 0;
   readonly #pump = () => {
@@ -179,7 +137,7 @@ export class OffloadLane {
     const exits: Promise<void>[] = [];
     for (const slot of [...this.#slots]) {
       this.#rejectPending(slot, err);
-      exits.push(this.#stop(slot));
+      exits.push(slot.stop());
     }
     this.#wakeIdle();
     if (exits.length === 0) return;
@@ -192,7 +150,7 @@ export class OffloadLane {
     clearTimeout(timer);
   }
 
-  #enqueue(req: Request): void {
+  #enqueue(req: OffloadRequest): void {
     if (this.#closed) {
       req.reject(new HiveDbError('POOL_CLOSED', `the pool for ${this.#ctx.filename} is closed`));
       return;
@@ -214,33 +172,44 @@ export class OffloadLane {
     while (taken < queue.length) {
       let slot = this.#pick(now);
       if ((slot === undefined || slot.pending.size > 0) && this.#slots.length < this.#max) {
-        let fresh: Slot;
         try {
-          fresh = this.#spawn('demand');
+          slot = this.#spawn('demand');
         } catch (err) {
           for (const req of queue.splice(taken)) req.reject(err);
           break;
         }
-        slot = fresh;
       }
       if (slot === undefined) break;
-      const req = queue[taken++]!;
-      if (slot.pending.size === 0) slot.lastProgress = now;
-      slot.pending.set(req.id, req);
-      slot.outbox.push(req);
+      slot.assign(queue[taken++]!, now);
       this.#inFlight++;
     }
     queue.splice(0, taken);
-    for (const slot of this.#slots) if (slot.outbox.length > 0) this.#post(slot);
+    for (const slot of this.#slots) {
+      if (!slot.hasOutbox) continue;
+      for (const [req, err] of slot.post(this.#sqlNumbers)) {
+        this.#inFlight--;
+        this.#fail(
+          req,
+          new HiveDbError(
+            'POOL_INVALID_ARGUMENT',
+            `params cannot be sent to an offload worker: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          ),
+          slot.connectionId,
+          0,
+        );
+      }
+    }
+    this.#wakeIdle();
   }
 
   /** The worker to give the next request to: not stalled first, then the fewest in flight. */
-  #pick(now: number): Slot | undefined {
-    let best: Slot | undefined;
+  #pick(now: number): OffloadSlot | undefined {
+    let best: OffloadSlot | undefined;
     let bestStalled = true;
     for (const slot of this.#slots) {
-      if (slot.retiring || slot.stopping || slot.pending.size >= MAX_IN_FLIGHT) continue;
-      const stalled = slot.pending.size > 0 && now - slot.lastProgress > STALL_MS;
+      if (!slot.accepts(MAX_IN_FLIGHT)) continue;
+      const stalled = slot.stalled(now);
       if (
         best === undefined ||
         (bestStalled && !stalled) ||
@@ -253,127 +222,24 @@ export class OffloadLane {
     return best;
   }
 
-  #post(slot: Slot): void {
-    const batch = slot.outbox;
-    slot.outbox = [];
-    if (!slot.referenced) {
-      // While it has work, the worker keeps the process alive: its caller awaits the answer.
-      slot.worker.ref();
-      slot.referenced = true;
-    }
-    try {
-      slot.worker.postMessage(this.#encode(batch, slot));
-    } catch {
-      // One request's parameters cannot be sent to a thread (a function, a symbol…): send the
-      // others, and fail that one alone, as binding it would have failed. The SQL numbers the
-      // failed message would have taught the worker are taught again.
-      slot.knownSql.clear();
-      for (const req of batch) {
-        try {
-          slot.worker.postMessage(this.#encode([req], slot));
-        } catch (err) {
-          slot.knownSql.clear();
-          slot.pending.delete(req.id);
-          this.#inFlight--;
-          this.#fail(
-            req,
-            new HiveDbError(
-              'POOL_INVALID_ARGUMENT',
-              `params cannot be sent to an offload worker: ${err instanceof Error ? err.message : String(err)}`,
-              { cause: err },
-            ),
-            slot.connectionId,
-            0,
-          );
-        }
-      }
-      if (slot.pending.size === 0) {
-        slot.worker.unref();
-        slot.referenced = false;
-      }
-      this.#wakeIdle();
-    }
-  }
-
-  #encode(batch: readonly Request[], slot: Slot): BatchMessage {
-    const at = Date.now();
-    const r = new Array<unknown>(batch.length * REQUEST_STRIDE);
-    let j = 0;
-    for (const req of batch) {
-      r[j++] = req.id;
-      r[j++] = req.op === 'get' ? 0 : req.op === 'all' ? 1 : 2;
-      r[j++] = this.#sqlRef(req.sql, slot);
-      r[j++] = req.params;
-      r[j++] = req.timeoutMs;
-      r[j++] = Math.max(0, at - req.enqueuedAt);
-    }
-    return { at, r };
-  }
-
-  /** The SQL as it travels to `slot`: a number the worker knows, `[n, text]` the first time, or the text. */
-  #sqlRef(sql: string, slot: Slot): unknown {
-    let n = this.#sqlIds.get(sql);
-    if (n === undefined) {
-      if (this.#sqlIds.size >= MAX_INTERNED_SQL) return sql;
-      n = this.#sqlIds.size + 1;
-      this.#sqlIds.set(sql, n);
-    }
-    if (slot.knownSql.has(n)) return n;
-    slot.knownSql.add(n);
-    return [n, sql];
-  }
-
-  #spawn(reason: 'demand' | 'replace'): Slot {
-    const file = offloadWorkerFile();
-    const connectionId = this.#ctx.allocateConnectionId();
-    const init: WorkerInit = {
-      protocol: OFFLOAD_PROTOCOL,
-      filename: this.#ctx.filename,
-      connectionId,
-      opts: this.#ctx.opts,
-    };
-    const heap = this.#ctx.opts.offloadHeapLimitMb;
-    const worker = new Worker(file, {
-      workerData: init,
-      ...(heap > 0 ? { resourceLimits: { maxOldGenerationSizeMb: heap } } : {}),
-    });
-    let exited!: () => void;
-    const slot: Slot = {
-      worker,
-      connectionId,
-      spawnedAt: performance.now(),
-      createdAt: Date.now(),
+  #spawn(reason: 'demand' | 'replace'): OffloadSlot {
+    const ctx = this.#ctx;
+    const slot = new OffloadSlot(
+      offloadWorkerFile(),
+      {
+        filename: ctx.filename,
+        connectionId: ctx.allocateConnectionId(),
+        opts: ctx.opts,
+      },
       reason,
-      pending: new Map(),
-      outbox: [],
-      knownSql: new Set(),
-      ready: false,
-      stopping: false,
-      retiring: false,
-      referenced: true,
-      lastProgress: performance.now(),
-      failure: undefined,
-      exited: new Promise<void>((resolve) => {
-        exited = resolve;
-      }),
-    };
-    worker.on('message', (msg: WorkerMessage) => this.#onMessage(slot, msg));
-    worker.on('error', (err) => {
-      slot.failure ??= err;
-    });
-    worker.on('messageerror', (err) => {
-      slot.failure ??= err;
-      void worker.terminate();
-    });
-    worker.on('exit', (code) => {
-      this.#onExit(slot, code);
-      exited();
-    });
+      ctx.opts.offloadHeapLimitMb,
+      this.#listener,
+    );
     this.#slots.push(slot);
     return slot;
   }
 
-  #onMessage(slot: Slot, msg: WorkerMessage): void {
+  #onMessage(slot: OffloadSlot, msg: WorkerMessage): void {
     if (msg.t === 'done') {
       this.#onAnswers(slot, msg.r);
       return;
@@ -406,7 +272,7 @@ export class OffloadLane {
   }
 
   /** The worker could not open its connection: its requests fail with the reason; not a crash. */
-  #openFailed(slot: Slot, err: Error): void {
+  #openFailed(slot: OffloadSlot, err: Error): void {
     const ctx = this.#ctx;
     ctx.breaker.failure(err);
     if (ctx.events.listening('connection:error'))
@@ -416,11 +282,10 @@ export class OffloadLane {
         error: errorInfo(err),
       });
     this.#rejectPending(slot, err);
-    void this.#stop(slot);
+    void slot.stop();
   }
 
-  #onAnswers(slot: Slot, r: unknown[]): void {
-    slot.lastProgress = performance.now();
+  #onAnswers(slot: OffloadSlot, r: unknown[]): void {
     for (let i = 0; i < r.length; i += REPLY_STRIDE) {
       const req = slot.pending.get(r[i] as number);
       if (req === undefined) continue;
@@ -430,24 +295,25 @@ export class OffloadLane {
       const ms = (r[i + 3] as number) / 1000;
       if (status === REPLY_ERROR)
         this.#onError(slot, req, fromWireError(r[i + 2] as WireError), ms);
-      else this.#succeed(req, status === REPLY_OK_BLOBS ? toBuffers(r[i + 2]) : r[i + 2], slot, ms);
+      else
+        this.#succeed(
+          req,
+          status === REPLY_OK_BLOBS ? restoreBuffers(r[i + 2]) : r[i + 2],
+          slot,
+          ms,
+        );
     }
     this.#afterAnswers(slot);
   }
 
-  #afterAnswers(slot: Slot): void {
-    if (slot.pending.size === 0) {
-      if (slot.referenced) {
-        slot.worker.unref();
-        slot.referenced = false;
-      }
-      if (slot.retiring) void this.#stop(slot);
-    }
+  #afterAnswers(slot: OffloadSlot): void {
+    slot.idleCheck();
+    if (slot.pending.size === 0 && slot.retiring) void slot.stop();
     if (this.#queue.length > 0) this.#dispatch();
     this.#wakeIdle();
   }
 
-  #succeed(req: Request, value: unknown, slot: Slot, ms: number): void {
+  #succeed(req: OffloadRequest, value: unknown, slot: OffloadSlot, ms: number): void {
     const ctx = this.#ctx;
     ctx.counters.queries++;
     this.#requests++;
@@ -456,7 +322,7 @@ export class OffloadLane {
     req.resolve(value);
   }
 
-  #onError(slot: Slot, req: Request, err: Error, ms: number): void {
+  #onError(slot: OffloadSlot, req: OffloadRequest, err: Error, ms: number): void {
     const ctx = this.#ctx;
     if (isBusyError(err) && !this.#closed) {
       if (mayRetry(req.attempts, req.firstAt, ctx.opts.retry)) {
@@ -472,7 +338,7 @@ export class OffloadLane {
     this.#fail(req, err, slot.connectionId, ms);
   }
 
-  #fail(req: Request, err: unknown, connectionId: number, ms: number): void {
+  #fail(req: OffloadRequest, err: unknown, connectionId: number, ms: number): void {
     const ctx = this.#ctx;
     ctx.counters.queries++;
     ctx.counters.errors++;
@@ -483,7 +349,7 @@ export class OffloadLane {
   }
 
   /** Another connection holds a lock the read needs (a WAL recovery): queue it again after a backoff. */
-  #retry(req: Request, err: unknown): void {
+  #retry(req: OffloadRequest, err: unknown): void {
     const ctx = this.#ctx;
     const delay = backoffDelay(req.attempts, ctx.opts.retry);
     ctx.counters.retries++;
@@ -508,7 +374,7 @@ export class OffloadLane {
   }
 
   #emitQuery(
-    req: Request,
+    req: OffloadRequest,
     connectionId: number,
     durationMs: number,
     value: unknown,
@@ -530,24 +396,13 @@ export class OffloadLane {
     });
   }
 
-  #rejectPending(slot: Slot, err: unknown): void {
-    for (const req of slot.pending.values()) req.reject(err);
-    this.#inFlight -= slot.pending.size;
-    slot.pending.clear();
-    slot.outbox = [];
+  #rejectPending(slot: OffloadSlot, err: unknown): void {
+    const lost = slot.takeAll();
+    this.#inFlight -= lost.length;
+    for (const req of lost) req.reject(err);
   }
 
-  #stop(slot: Slot): Promise<void> {
-    if (!slot.stopping) {
-      slot.stopping = true;
-      slot.worker.unref();
-      slot.referenced = false;
-      void slot.worker.terminate();
-    }
-    return slot.exited;
-  }
-
-  #onExit(slot: Slot, code: number): void {
+  #onExit(slot: OffloadSlot, code: number): void {
     const at = this.#slots.indexOf(slot);
     if (at >= 0) this.#slots.splice(at, 1);
     const ctx = this.#ctx;
@@ -575,9 +430,8 @@ export class OffloadLane {
         `offload worker (connection ${slot.connectionId}) ${why}; the ${slot.pending.size} statement(s) in flight on it did not complete`,
         { cause: failure, details: { connectionId: slot.connectionId, exitCode: code } },
       );
-      const lost = [...slot.pending.values()];
+      const lost = slot.takeAll();
       this.#inFlight -= lost.length;
-      slot.pending.clear();
       for (const req of lost) this.#fail(req, err, slot.connectionId, 0);
       if (!slot.ready) {
         // It never started: a replacement would most likely end the same way. Fail what waits;
@@ -585,9 +439,7 @@ export class OffloadLane {
         for (const req of this.#queue.splice(0)) this.#fail(req, err, slot.connectionId, 0);
       } else if (!this.#closed && this.#slots.length < this.#max) {
         try {
-          const fresh = this.#spawn('replace');
-          fresh.worker.unref();
-          fresh.referenced = false;
+          this.#spawn('replace').idleCheck();
         } catch (spawnErr) {
           ctx.reportError('offload worker replacement', spawnErr);
         }
@@ -604,21 +456,4 @@ export class OffloadLane {
 
 function isHive(err: unknown, code: string): boolean {
   return err instanceof HiveDbError && err.code === code;
-}
-
-/** BLOBs arrive as Uint8Arrays; inline reads return Buffers. Same bytes, no copy. */
-function toBuffers(value: unknown): unknown {
-  if (Array.isArray(value)) for (const row of value) fixRow(row);
-  else fixRow(value);
-  return value;
-}
-
-function fixRow(row: unknown): void {
-  if (row === null || typeof row !== 'object') return;
-  const r = row as Record<string, unknown>;
-  for (const key in r) {
-    const v = r[key];
-    if (v instanceof Uint8Array && !Buffer.isBuffer(v))
-      r[key] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * The messages between the pool and its offload workers (`offload-lane.ts` ↔ `offload-worker.ts`).
- * A contract file: types, constants, and the two functions that carry an error across the
+ * A contract file: types, constants, and the functions that carry errors and BLOBs across the
  * thread boundary. Private to the package.
  *
  * Requests and replies travel in batches, as flat arrays (cheaper to clone than an object per
@@ -41,7 +41,6 @@ export const REPLY_ERROR = 2;
 
 /** What a worker is started with (`workerData`). */
 export interface WorkerInit {
-  readonly protocol: number;
   /** The absolute path the pool resolved (path safety was checked in the pool's thread). */
   readonly filename: string;
   readonly connectionId: number;
@@ -109,4 +108,24 @@ export function fromWireError(w: WireError): Error {
   err.name = w.name;
   if (w.code !== undefined) (err as Error & { code: string }).code = w.code;
   return err;
+}
+
+/**
+ * Turns the BLOBs of a `REPLY_OK_BLOBS` value back into Buffers: they arrive as plain Uint8Arrays,
+ * and an inline read returns Buffers. Same bytes, no copy.
+ */
+export function restoreBuffers(value: unknown): unknown {
+  if (Array.isArray(value)) for (const row of value) fixRow(row);
+  else fixRow(value);
+  return value;
+}
+
+function fixRow(row: unknown): void {
+  if (row === null || typeof row !== 'object') return;
+  const r = row as Record<string, unknown>;
+  for (const key in r) {
+    const v = r[key];
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v))
+      r[key] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
 }
