@@ -46,13 +46,15 @@ export interface EventSource<M extends EventMap> {
  */
 export class EventBus<M extends EventMap> implements EventSource<M> {
   readonly #ee = new EventEmitter();
+  /** event → listener → the isolating wrappers registered for it (so `off(fn)` finds them). */
+  readonly #wrappers = new Map<string, Map<Listener<never>, Set<Listener<unknown>>>>();
   #warned = false;
 
   on<K extends keyof WithListenerError<M> & string>(
     event: K,
     listener: Listener<WithListenerError<M>[K]>,
   ): this {
-    this.#ee.on(event, listener);
+    this.#ee.on(event, this.#wrap(event, listener, false));
     return this;
   }
 
@@ -60,7 +62,7 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
     event: K,
     listener: Listener<WithListenerError<M>[K]>,
   ): this {
-    this.#ee.once(event, listener);
+    this.#ee.once(event, this.#wrap(event, listener, true));
     return this;
   }
 
@@ -68,7 +70,11 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
     event: K,
     listener: Listener<WithListenerError<M>[K]>,
   ): this {
-    this.#ee.off(event, listener);
+    const byListener = this.#wrappers.get(event);
+    const wrappers = byListener?.get(listener as Listener<never>);
+    if (wrappers === undefined) return this;
+    for (const w of wrappers) this.#ee.off(event, w);
+    byListener!.delete(listener as Listener<never>);
     return this;
   }
 
@@ -83,41 +89,54 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
   /** Removes every listener (used by the owner's `close()`). */
   removeAllListeners(): void {
     this.#ee.removeAllListeners();
+    this.#wrappers.clear();
   }
 
   /**
-   * Delivers `payload` to each listener of `event`, each in its own try/catch. Callers check
-   * `listening(event)` first when the payload costs anything to build.
+   * Delivers `payload` to each listener of `event`. Each listener runs inside its own try/catch
+   * (its wrapper), so one that throws neither fails the emitter nor starves the others.
+   * Callers check `listening(event)` first when the payload costs anything to build.
    */
   emit<K extends keyof M & string>(event: K, payload: M[K]): void {
-    const count = this.#ee.listenerCount(event);
-    if (count === 0) return;
-    if (count === 1) {
-      // eventemitter3 keeps a single listener unwrapped; avoid the array copy on the hot path.
-      const [fn] = this.#ee.listeners(event) as Listener<M[K]>[];
-      this.#call(event, fn!, payload);
-      return;
-    }
-    for (const fn of this.#ee.listeners(event) as Listener<M[K]>[]) this.#call(event, fn, payload);
+    this.#ee.emit(event, payload);
   }
 
-  #call<P>(event: string, fn: Listener<P>, payload: P): void {
-    try {
-      fn(payload);
-    } catch (error) {
-      this.#reportListenerError(event, error);
+  /**
+   * The listener as registered with eventemitter3: isolated, so that its emit (which has no
+   * array copy for a single listener, and removes `once` listeners itself) stays the hot path.
+   */
+  #wrap<P>(event: string, listener: Listener<P>, once: boolean): Listener<unknown> {
+    let byListener = this.#wrappers.get(event);
+    if (byListener === undefined) {
+      byListener = new Map();
+      this.#wrappers.set(event, byListener);
     }
+    let set = byListener.get(listener as Listener<never>);
+    if (set === undefined) {
+      set = new Set();
+      byListener.set(listener as Listener<never>, set);
+    }
+    const wrappers = set;
+    const wrapper: Listener<unknown> = (payload) => {
+      if (once) {
+        wrappers.delete(wrapper);
+        if (wrappers.size === 0) byListener.delete(listener as Listener<never>);
+      }
+      try {
+        listener(payload as P);
+      } catch (error) {
+        this.#reportListenerError(event, error);
+      }
+    };
+    wrappers.add(wrapper);
+    return wrapper;
   }
 
   #reportListenerError(event: string, error: unknown): void {
     if (event !== 'listener:error' && this.#ee.listenerCount('listener:error') > 0) {
-      for (const fn of this.#ee.listeners('listener:error')) {
-        try {
-          fn({ event, error });
-        } catch {
-          // A failing error listener has nowhere left to report to; the emitter must not fail.
-        }
-      }
+      // listener:error's own listeners are wrapped too: one that throws lands back here with
+      // event 'listener:error', which goes to the warning below instead of recursing.
+      this.#ee.emit('listener:error', { event, error });
       return;
     }
     if (!this.#warned) {
