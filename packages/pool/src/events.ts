@@ -34,19 +34,31 @@ export interface QueryEvent {
   readonly kind: 'read' | 'write';
   readonly cacheHit: boolean;
   readonly connectionId: number;
-  /** Present when the statement failed. */
-  readonly error?: {
-    readonly code: string;
-    readonly sqliteCode?: string;
-    readonly message: string;
-  };
+  /**
+   * Set when the statement failed. (Every payload has the same keys, `undefined` where they do
+   * not apply, so that listeners see one object shape: this event is emitted per statement.)
+   */
+  readonly error:
+    | {
+        readonly code: string;
+        readonly sqliteCode?: string;
+        readonly message: string;
+      }
+    | undefined;
   /** Set when the statement ran inside a transaction of this id. */
-  readonly transactionId?: number;
+  readonly transactionId: number | undefined;
   /**
    * `true` when the statement ran on an offload worker (`{ offload: true }`); `connectionId` is
    * then the worker's connection and `durationMs` the time it ran there (not the time it waited).
    */
-  readonly offloaded?: boolean;
+  readonly offloaded: boolean;
+}
+
+/** A caller gave up waiting for a connection (`POOL_ACQUIRE_TIMEOUT`). */
+export interface AcquireTimeoutEvent {
+  readonly poolId: number;
+  readonly mode: 'read' | 'write' | 'offload';
+  readonly waitedMs: number;
 }
 
 /** A connection was leased. */
@@ -138,6 +150,9 @@ export interface HealthEvent {
   readonly walBytes: number;
   readonly total: number;
   readonly leased: number;
+  /** `maxConnections`, and callers waiting for a reader: utilisation is `leased / max`. */
+  readonly max: number;
+  readonly waiting: number;
   readonly errors: readonly string[];
 }
 
@@ -181,6 +196,7 @@ export interface UtilizationEvent {
 export interface PoolEvents {
   query: QueryEvent;
   acquire: AcquireEvent;
+  'acquire:timeout': AcquireTimeoutEvent;
   release: ReleaseEvent;
   'connection:open': ConnectionOpenEvent;
   'connection:close': ConnectionCloseEvent;

@@ -135,6 +135,8 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
       walBytes: report.walBytes,
       total: t.total(),
       leased: t.leased(),
+      max: ctx.opts.maxConnections,
+      waiting: readers.waiting,
       errors,
     });
   }

@@ -23,6 +23,7 @@ export type {
 export { resolveDatabasePath } from './path-safety.js';
 export type {
   AcquireEvent,
+  AcquireTimeoutEvent,
   CacheEvent,
   CheckpointEvent,
   CircuitEvent,

@@ -330,7 +330,15 @@ export class OffloadLane {
         return;
       }
     }
-    if (isHive(err, 'POOL_ACQUIRE_TIMEOUT')) ctx.counters.acquireTimeouts++;
+    if (isHive(err, 'POOL_ACQUIRE_TIMEOUT')) {
+      ctx.counters.acquireTimeouts++;
+      if (ctx.events.listening('acquire:timeout'))
+        ctx.events.emit('acquire:timeout', {
+          poolId: ctx.id,
+          mode: 'offload',
+          waitedMs: ctx.opts.connectionTimeout,
+        });
+    }
     if (isUnwellError(err) && !slot.retiring) {
       // The connection may be what is unwell: this worker takes no more work and is replaced.
       slot.retiring = true;
@@ -391,8 +399,9 @@ export class OffloadLane {
       kind: 'read',
       cacheHit: false,
       connectionId,
+      error: error === undefined ? undefined : errorInfo(error),
+      transactionId: undefined,
       offloaded: true,
-      ...(error === undefined ? {} : { error: errorInfo(error) }),
     });
   }
 

@@ -97,8 +97,9 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
         kind,
         cacheHit: cacheHit === true,
         connectionId: conn.id,
-        ...(error === undefined ? {} : { error: errorInfo(error) }),
-        ...(transactionId === undefined ? {} : { transactionId }),
+        error: error === undefined ? undefined : errorInfo(error),
+        transactionId,
+        offloaded: false,
       });
     },
     reportError: (where: string, error: unknown) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { Connection } from './connection.js';
 import type { Counters, PoolContext } from './context.js';
-import { createPoolContext } from './pool-context.js';
+import { createPoolContext, errorInfo } from './pool-context.js';
 import { StatementKinds } from './statement-kinds.js';
 import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
 import { EventBus } from './event-bus.js';
@@ -248,6 +248,7 @@ class SqlitePool implements Pool {
     params: BindParams | undefined,
     opts: QueryOptions | undefined,
   ): Promise<unknown> {
+    let reached = false;
     try {
       if (this.#closed) throw this.#closedError();
       // Known SQL was validated when first seen; only the parameters' shape is checked per call.
@@ -270,6 +271,7 @@ class SqlitePool implements Pool {
           opts.timeoutMs ?? this.#opts.queryTimeout,
         );
       }
+      reached = true; // from here on, failures are reported by the path that ran the statement
       if (kind.readonly && this.#readers.max > 0) {
         const value = this.#snapshots.tryRead(op, sql, params, opts);
         if (value !== SnapshotReader.WAIT) return Promise.resolve(value);
@@ -279,8 +281,33 @@ class SqlitePool implements Pool {
       return this.#lane.submit(op, sql, params, opts?.timeoutMs ?? this.#opts.queryTimeout);
     } catch (err) {
       if (isBusyError(err)) return this.#readSlow(op, sql, params, opts, 1, Date.now(), err);
-      return Promise.reject(err instanceof HiveDbError ? err : fromSqliteError(err));
+      const failure = err instanceof HiveDbError ? err : fromSqliteError(err);
+      if (!reached) this.#refused(op, sql, params, failure);
+      return Promise.reject(failure);
     }
+  }
+
+  /**
+   * A call that failed before reaching a connection (it did not prepare, the circuit is open, …)
+   * is still a query that failed: monitors count it in the error rate. `connectionId` is 0.
+   */
+  #refused(op: Op, sql: string, params: BindParams | undefined, err: HiveDbError): void {
+    this.#counters.errors++;
+    if (!this.events.listening('query')) return;
+    this.events.emit('query', {
+      poolId: this.#ctx.id,
+      filename: this.filename,
+      sql: typeof sql === 'string' ? sql : String(sql),
+      paramCount: params !== null && typeof params === 'object' ? Object.keys(params).length : 0,
+      durationMs: 0,
+      rows: 0,
+      kind: op === 'run' ? 'write' : 'read',
+      cacheHit: false,
+      connectionId: 0,
+      error: errorInfo(err),
+      transactionId: undefined,
+      offloaded: false,
+    });
   }
 
   /**

@@ -104,6 +104,13 @@ export class ReaderSet {
         const at = this.#waiters.indexOf(waiter);
         if (at >= 0) this.#waiters.splice(at, 1);
         this.#ctx.counters.acquireTimeouts++;
+        if (this.#ctx.events.listening('acquire:timeout')) {
+          this.#ctx.events.emit('acquire:timeout', {
+            poolId: this.#ctx.id,
+            mode: 'read',
+            waitedMs: Date.now() - waiter.enqueuedAt,
+          });
+        }
         const last = this.#lastOpenError;
         const because =
           last instanceof Error

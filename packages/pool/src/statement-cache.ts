@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
+const EXPLAIN = /^\s*EXPLAIN\b/i;
+
 interface Slot {
   readonly stmt: BetterSqlite3.Statement;
   used: boolean;
@@ -29,7 +31,8 @@ export class StatementCache {
     }
     check?.(sql);
     const stmt = this.#db.prepare(sql);
-    if (this.#max > 0) {
+    // SQLite never re-prepares an EXPLAIN after a schema change: a kept one reports a stale plan.
+    if (this.#max > 0 && !EXPLAIN.test(sql)) {
       if (this.#map.size >= this.#max) this.#evictOne();
       this.#map.set(sql, { stmt, used: false });
     }

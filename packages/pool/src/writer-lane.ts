@@ -103,6 +103,13 @@ export class WriterLane {
           if (at >= 0) this.#queue.splice(at, 1);
           job.cancelled = true;
           this.#ctx.counters.acquireTimeouts++;
+          if (this.#ctx.events.listening('acquire:timeout')) {
+            this.#ctx.events.emit('acquire:timeout', {
+              poolId: this.#ctx.id,
+              mode: 'write',
+              waitedMs: Date.now() - job.enqueuedAt,
+            });
+          }
           reject(
             new HiveDbError(
               'POOL_ACQUIRE_TIMEOUT',
