@@ -222,7 +222,15 @@ export class WriterLane {
     job.resolve(result);
   }
 
-  #runMany(conn: Connection, group: StatementJob[]): void {
+  /**
+   * Commits a group in one transaction. First without savepoints (the common case: every
+   * statement succeeds, and a SAVEPOINT/RELEASE pair would cost about a quarter of each write);
+   * when a statement fails and the transaction is still open, the whole group is rolled back and
+   * run again with each statement in its own SAVEPOINT, so that only the failing statement's
+   * caller fails and its partial work (ON CONFLICT FAIL keeps it) is undone. Nothing is
+   * acknowledged before the COMMIT, so running a statement twice is never visible.
+   */
+  #runMany(conn: Connection, group: StatementJob[], savepoints = false): void {
     const db = conn.db;
     const started = Date.now();
     try {
@@ -237,36 +245,42 @@ export class WriterLane {
     const results: unknown[] = new Array(group.length);
     const errors: unknown[] = new Array(group.length);
     const listening = this.#ctx.events.listening('query');
-    // Prepared once per connection: a group pays two statement steps per write, not two parses.
-    const sp = conn.internal('SAVEPOINT hivedb_group');
-    const release = conn.internal('RELEASE hivedb_group');
+    const durations: number[] = listening ? new Array(group.length) : [];
+    const sp = savepoints ? conn.internal('SAVEPOINT hivedb_group') : undefined;
+    const release = savepoints ? conn.internal('RELEASE hivedb_group') : undefined;
     for (let i = 0; i < group.length; i++) {
       const job = group[i]!;
       const t0 = listening ? performance.now() : 0;
-      this.#ctx.counters.queries++;
-      sp.run();
+      sp?.run();
       try {
         results[i] = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
-        release.run();
-        if (listening)
-          this.#ctx.emitQuery(job.sql, job.params, t0, rowsOf(job.op, results[i]), 'write', conn);
+        release?.run();
+        if (listening) durations[i] = performance.now() - t0;
       } catch (err) {
         if (!db.inTransaction) {
-          // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, …): every other
-          // statement of the group is undone, not failed. Fail this one; queue the rest again.
+          // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, an interrupt):
+          // every other statement of the group is undone, not failed. Fail this one; queue the
+          // rest again.
           if (isBusyError(err) && this.#retryLater(group, err)) return;
+          this.#ctx.counters.queries++;
           this.#fail(conn, job, err, t0);
           const rest = group.filter((_, j) => j !== i);
           for (const r of rest) r.attempts--;
           this.#queue.unshift(...rest);
           return;
         }
+        if (!savepoints) {
+          conn.internal('ROLLBACK').run();
+          this.#runMany(conn, group, true);
+          return;
+        }
         conn.internal('ROLLBACK TO hivedb_group').run();
-        release.run();
+        release!.run();
         errors[i] = err;
-        if (listening) this.#ctx.emitQuery(job.sql, job.params, t0, 0, 'write', conn, err);
+        if (listening) durations[i] = performance.now() - t0;
       }
     }
+    this.#ctx.counters.queries += group.length;
     try {
       conn.internal('COMMIT').run();
     } catch (err) {
@@ -299,6 +313,11 @@ export class WriterLane {
     }
     for (let i = 0; i < group.length; i++) {
       const job = group[i]!;
+      if (listening) {
+        const t0 = performance.now() - durations[i]!;
+        const rows = errors[i] === undefined ? rowsOf(job.op, results[i]) : 0;
+        this.#ctx.emitQuery(job.sql, job.params, t0, rows, 'write', conn, errors[i]);
+      }
       if (errors[i] !== undefined) {
         this.#ctx.counters.errors++;
         this.#ctx.breaker.failure(errors[i]);
