@@ -50,7 +50,16 @@ export function markdown(report) {
   out.push(
     `Machine: ${m.cpu} × ${m.cores} cores, ${m.totalMemGiB} GiB, ${m.platform}; Node ${m.node}, ` +
       `SQLite ${m.sqlite} (better-sqlite3 ${m.betterSqlite3}), tinybench ${m.tinybench}; ` +
-      `files on ${m.tmpDir}`,
+      `database files in ${m.tmpDir} (${m.tmpFs})`,
+  );
+  out.push('');
+  const w = report.measured;
+  out.push(
+    `Measured: commit ${w.gitHead}` +
+      (w.uncommittedUnderPackages.length > 0
+        ? ` with ${w.uncommittedUnderPackages.length} uncommitted change(s) under packages/`
+        : '') +
+      (w.poolDist ? `; @hivedb/pool dist built ${w.poolDist.builtAt} (${w.poolDist.sha256})` : ''),
   );
   out.push('');
   out.push(

@@ -2,6 +2,8 @@
 // Runs every case group (each on its own file in a temporary folder removed at the end),
 // prints a table, and writes results/<NAME>.json and .md (latest for the full run, quick for
 // --quick; a filtered run writes nothing unless --out is given).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +39,15 @@ const { values: args } = parseArgs({
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
+/** The file system the databases live on (tmpfs and ext4 commit at very different costs). */
+function fsType(dir) {
+  try {
+    return execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 function machine(tmpDir) {
   const db = new Database(':memory:');
   const sqlite = db.prepare('select sqlite_version()').pluck().get();
@@ -51,7 +62,37 @@ function machine(tmpDir) {
     sqlite,
     betterSqlite3: versionOf('better-sqlite3'),
     tinybench: versionOf('tinybench'),
-    tmpDir,
+    tmpDir: path.dirname(tmpDir),
+    tmpFs: fsType(tmpDir),
+  };
+}
+
+/** What was measured: the commit, any uncommitted change under packages/, the built pool. */
+function measured() {
+  const root = path.join(here, '..', '..');
+  const git = (...a) => {
+    try {
+      return execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const dist = path.join(root, 'packages', 'pool', 'dist', 'index.js');
+  let poolDist = null;
+  try {
+    const bytes = fs.readFileSync(dist);
+    poolDist = {
+      builtAt: fs.statSync(dist).mtime.toISOString(),
+      sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16),
+    };
+  } catch {
+    // Not built: the import above would have failed first.
+  }
+  const dirty = git('status', '--porcelain', '--', 'packages');
+  return {
+    gitHead: git('rev-parse', '--short', 'HEAD'),
+    uncommittedUnderPackages: dirty ? dirty.split('\n').map((l) => l.trim()) : [],
+    poolDist,
   };
 }
 
@@ -59,12 +100,15 @@ async function main() {
   if (typeof globalThis.gc !== 'function')
     log('note: run with node --expose-gc so that garbage is collected between runs');
   const settings = settingsFor(args.quick);
+  // The waiting budget is spent across cases: `measureCase` decrements it.
+  const budget = { ...settings, retryUntil: performance.now() + settings.retryForMs };
   const tmpDir = fs.mkdtempSync(path.join(args.tmpdir ?? os.tmpdir(), 'hivedb-bench-'));
   const started = performance.now();
   const report = {
     date: new Date().toISOString(),
     settings: { ...settings, filter: args.filter ?? null },
     machine: machine(tmpDir),
+    measured: measured(),
     groups: [],
     cases: [],
   };
@@ -86,7 +130,7 @@ async function main() {
         const cases = opened.cases.filter((c) => !args.filter || c.id.includes(args.filter));
         for (const c of cases) {
           log(`${c.id}: ${c.name}`);
-          report.cases.push(await measureCase(c, settings, log));
+          report.cases.push(await measureCase(c, budget, log));
         }
         report.groups.push({
           name: group.name,
@@ -103,7 +147,9 @@ async function main() {
   report.durationS = (performance.now() - started) / 1000;
   process.stdout.write('\n');
   printTable(report.cases);
-  const name = args.out ?? (args.filter ? undefined : args.quick ? 'quick' : 'latest');
+  const name =
+    (args.out && path.basename(args.out)) ??
+    (args.filter ? undefined : args.quick ? 'quick' : 'latest');
   if (name !== undefined) {
     const written = writeResults(resultsDir, name, report);
     log(
