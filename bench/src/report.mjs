@@ -7,13 +7,20 @@ function spread(t) {
   return `${fmtOps(t.min)}–${fmtOps(t.max)}`;
 }
 
+/** Two decimals, or three when two would round a ratio across its target (0.798 is not 0.80). */
+function fmtRatio(ratio, target) {
+  const two = ratio.toFixed(2);
+  if (target !== null && Number(two) >= target !== ratio >= target) return ratio.toFixed(3);
+  return two;
+}
+
 function row(r) {
   return {
     case: r.id,
     what: r.name,
     hivedb: `${fmtOps(r.hivedb.median)} (${spread(r.hivedb)})`,
     bare: `${fmtOps(r.bare.median)} (${spread(r.bare)})`,
-    ratio: `${r.ratio.toFixed(2)}× (${r.ratioRoundMin.toFixed(2)}–${r.ratioRoundMax.toFixed(2)})`,
+    ratio: `${fmtRatio(r.ratio, r.target)}× (${r.ratioRoundMin.toFixed(2)}–${r.ratioRoundMax.toFixed(2)})`,
     target: r.target === null ? '—' : `≥ ${r.target}×`,
     met: r.met === null ? '—' : r.met ? 'yes' : 'NO',
     other:
