@@ -21,6 +21,8 @@ export class Connection {
   lastUsedAt: number;
   /** Set when a statement on it failed in a way that means the connection cannot be trusted. */
   broken = false;
+  /** When the pool last armed the watchdog for a run of reads (0: not armed that way). */
+  armedAt = 0;
   /** The query-interrupt watchdog of this connection, or null where it could not be built. */
   interrupter: Interrupter | null = null;
   /** The `PRAGMA data_version` this connection last reported (-1: never asked). */

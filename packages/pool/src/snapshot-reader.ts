@@ -35,10 +35,42 @@ export class SnapshotReader {
   #inTx = false;
   /** Whether the snapshot's connection has the snapshot's deadline armed. */
   #armed = false;
+  /** Readers armed by `#keepArmed`, disarmed at the end of the macrotask. */
+  readonly #kept = new Set<Connection>();
   readonly #endAtMacrotask = () => {
     this.#endScheduled = false;
     this.end();
+    this.#disarmKept();
   };
+
+  /**
+   * Arms `conn` for queryTimeout unless it was armed less than a tenth of queryTimeout ago:
+   * a read started on it then still has at least 0.9 × queryTimeout. Returns whether it is armed.
+   */
+  #keepArmed(conn: Connection): boolean {
+    const timeout = this.#ctx.opts.queryTimeout;
+    if (timeout <= 0 || conn.interrupter === null) return false;
+    const now = Date.now();
+    if (conn.armedAt === 0 || now - conn.armedAt > timeout / 10) {
+      conn.interrupter.arm(timeout);
+      conn.armedAt = now;
+      this.#kept.add(conn);
+    }
+    if (!this.#endScheduled) {
+      this.#endScheduled = true;
+      setImmediate(this.#endAtMacrotask).unref();
+    }
+    return true;
+  }
+
+  #disarmKept(): void {
+    for (const conn of this.#kept) {
+      conn.armedAt = 0;
+      // Past its deadline the watchdog re-fires until disarmed; an idle reader must not be armed.
+      if (!conn.closed) conn.interrupter?.disarm();
+    }
+    this.#kept.clear();
+  }
 
   constructor(ctx: PoolContext, readers: ReaderSet, cache: QueryCache | null) {
     this.#ctx = ctx;
@@ -107,6 +139,7 @@ export class SnapshotReader {
     this.#conn = undefined;
     if (this.#armed) {
       this.#armed = false;
+      conn.armedAt = 0;
       conn.interrupter!.disarm();
     }
     try {
@@ -232,15 +265,21 @@ export class SnapshotReader {
       }
     }
     let value: unknown;
+    let armedHere = this.#armed;
     try {
-      if (opts?.timeoutMs !== undefined || !this.#armed) {
-        value = execute(conn, op, sql, params, opts?.timeoutMs ?? ctx.opts.queryTimeout);
+      if (opts?.timeoutMs !== undefined) {
+        value = execute(conn, op, sql, params, opts.timeoutMs);
         // A per-call deadline replaced the snapshot's; the snapshot ends after this read.
         if (this.#armed) this.#reads = this.#maxReads;
-      } else value = execute(conn, op, sql, params);
+      } else {
+        // One read per transaction (snapshotWindowMs 0): keep the reader armed across the reads
+        // of this macrotask instead of arming per read (two SQL calls, a tenth of the read).
+        if (!armedHere) armedHere = this.#keepArmed(conn);
+        value = execute(conn, op, sql, params);
+      }
     } catch (cause) {
       const err =
-        this.#armed && isInterruptError(cause) && conn.interrupter!.stats().fired
+        armedHere && isInterruptError(cause) && conn.interrupter!.stats().fired
           ? toQueryTimeout(cause, ctx.opts.queryTimeout)
           : cause;
       ctx.counters.errors++;

@@ -75,7 +75,9 @@ export function execute(
   // A caller's SQL is checked once, when its statement is first prepared on this connection.
   const stmt = conn.statements.get(sql, assertNotTransactionControl);
   if (timeoutMs > 0 && conn.interrupter !== null) {
-    // The watchdog interrupts SQLite itself at the deadline: the statement really stops.
+    // The watchdog interrupts SQLite itself at the deadline: the statement really stops. This
+    // arm/disarm replaces any deadline a run of reads left armed on the connection.
+    conn.armedAt = 0;
     return withDeadline(conn.interrupter, timeoutMs, () => run(conn, stmt, op, params));
   }
   return run(conn, stmt, op, params);

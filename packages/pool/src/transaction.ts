@@ -1,6 +1,7 @@
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
+import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { assertScriptHasNoTransactionControl, execute, type Op, rowsOf } from './statement.js';
 import type {
   BindParams,
@@ -35,6 +36,9 @@ export class WriteTransaction implements TransactionHandle {
   readonly #deadline: number;
   #state: State = 'active';
   #depth = 0;
+  /** The watchdog deadline armed at BEGIN (ms), or 0. */
+  #armedMs = 0;
+  #armedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #onTimeout: ((err: HiveDbError) => void) | undefined;
   /** Retries before this attempt, reported in the `transaction` event. */
@@ -61,6 +65,10 @@ export class WriteTransaction implements TransactionHandle {
           ? 'BEGIN EXCLUSIVE'
           : 'BEGIN DEFERRED';
     conn.db.exec(begin); // throws SQLITE_BUSY when another process holds the lock past busy_timeout
+    // The watchdog is armed at BEGIN and re-armed only when a tenth of queryTimeout has passed
+    // (arming per statement would cost a quarter of a small insert): each statement gets between
+    // 0.9 and 1 times queryTimeout, and never runs past the transaction's own deadline.
+    if (conn.interrupter !== null) this.#rearm(this.#startedAt);
     if (timeoutMs > 0) {
       // Not unref'd: it bounds a unit of work that a caller awaits, and is cleared when it ends.
       this.#timer = setTimeout(() => this.#expire(), timeoutMs);
@@ -98,6 +106,7 @@ export class WriteTransaction implements TransactionHandle {
     assertScriptHasNoTransactionControl(sql);
     const t0 = performance.now();
     try {
+      this.#beforeStatement();
       this.#conn.db.exec(sql);
       if (!this.#conn.db.inTransaction) {
         // The script ended the transaction itself (a COMMIT or ROLLBACK inside it).
@@ -108,8 +117,12 @@ export class WriteTransaction implements TransactionHandle {
         );
       }
       this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, undefined, this.id);
-    } catch (err) {
-      if (err instanceof HiveDbError) throw err;
+    } catch (cause) {
+      if (cause instanceof HiveDbError) throw cause;
+      const err =
+        this.#armedMs > 0 && isInterruptError(cause)
+          ? toQueryTimeout(cause, this.#armedMs, `transaction ${this.id}`)
+          : cause;
       this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err, this.id);
       this.#ctx.breaker.failure(err);
       throw fromSqliteError(err);
@@ -168,6 +181,9 @@ export class WriteTransaction implements TransactionHandle {
       this.#assertActive();
     }
     try {
+      // Disarmed first: past its deadline the watchdog keeps interrupting until disarmed, and a
+      // COMMIT is not runaway work.
+      this.#disarm();
       this.#conn.db.exec('COMMIT');
     } catch (err) {
       this.#ctx.breaker.failure(err);
@@ -190,6 +206,7 @@ export class WriteTransaction implements TransactionHandle {
   #end(state: State, outcome: 'commit' | 'rollback' | 'timeout'): void {
     this.#state = state;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#disarm();
     if (state !== 'committed' && this.#conn.db.inTransaction) {
       try {
         this.#conn.db.exec('ROLLBACK');
@@ -238,12 +255,29 @@ export class WriteTransaction implements TransactionHandle {
     );
   }
 
-  /** A statement's deadline: the pool's queryTimeout, and never past the transaction's own. */
-  #statementTimeout(): number {
+  #rearm(now: number): void {
     const query = this.#ctx.opts.queryTimeout;
-    if (!Number.isFinite(this.#deadline)) return query;
-    const left = Math.max(1, this.#deadline - Date.now());
-    return query > 0 ? Math.min(query, left) : left;
+    const left = Number.isFinite(this.#deadline) ? Math.max(1, this.#deadline - now) : 0;
+    const ms = query > 0 && left > 0 ? Math.min(query, left) : query > 0 ? query : left;
+    if (ms <= 0) return;
+    this.#conn.interrupter!.arm(ms);
+    this.#armedMs = ms;
+    this.#armedAt = now;
+  }
+
+  /** Before a statement: refresh the deadline once a tenth of queryTimeout has gone by. */
+  #beforeStatement(): void {
+    if (this.#armedMs === 0) return;
+    const query = this.#ctx.opts.queryTimeout;
+    if (query <= 0) return;
+    const now = Date.now();
+    if (now - this.#armedAt > query / 10) this.#rearm(now);
+  }
+
+  #disarm(): void {
+    if (this.#armedMs === 0) return;
+    this.#armedMs = 0;
+    this.#conn.interrupter!.disarm();
   }
 
   #run(op: Op, sql: string, params: BindParams | undefined): unknown {
@@ -251,7 +285,8 @@ export class WriteTransaction implements TransactionHandle {
     const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
     this.#ctx.counters.queries++;
     try {
-      const result = execute(this.#conn, op, sql, params, this.#statementTimeout());
+      this.#beforeStatement();
+      const result = execute(this.#conn, op, sql, params);
       if (t0 !== 0)
         this.#ctx.emitQuery(
           sql,
@@ -264,7 +299,11 @@ export class WriteTransaction implements TransactionHandle {
           this.id,
         );
       return result;
-    } catch (err) {
+    } catch (cause) {
+      const err =
+        this.#armedMs > 0 && isInterruptError(cause)
+          ? toQueryTimeout(cause, this.#armedMs, `transaction ${this.id}`)
+          : cause;
       this.#ctx.counters.errors++;
       if (t0 !== 0)
         this.#ctx.emitQuery(

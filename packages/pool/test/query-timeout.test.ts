@@ -62,6 +62,24 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     expect(await pool.get('SELECT 2 AS n')).toEqual({ n: 2 });
   });
 
+  it('with snapshotWindowMs 0 (readers kept armed across a run of reads) a read is stopped too, and so is one after a lease disarmed the reader', async () => {
+    const s = sb();
+    const pool = s.pool({
+      filename: 'qt.db',
+      queryTimeout: 200,
+      snapshotWindowMs: 0,
+      maxConnections: 2,
+    });
+    await pool.get('SELECT 1'); // arms the only reader for this macrotask
+    let err = await rejection(pool.get(ENDLESS));
+    expect(err.code).toBe('POOL_QUERY_TIMEOUT');
+    await pool.withConnection((lease) => lease.get('SELECT 1')); // its own deadline, then disarmed
+    const started = performance.now();
+    err = await rejection(pool.get(ENDLESS));
+    expect(err.code).toBe('POOL_QUERY_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('a write transaction that times out is rolled back; the database holds exactly the committed rows; a concurrent writer proceeds', async () => {
     const s = sb();
     const pool = s.pool({ filename: 'qt.db', queryTimeout: 200 });
