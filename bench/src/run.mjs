@@ -13,11 +13,12 @@ import Database from 'better-sqlite3';
 import { offloadGroups } from './cases/offload.mjs';
 import { poolGroups } from './cases/pool.mjs';
 import { monitorGroups } from './cases/monitor.mjs';
+import { storeGroups } from './cases/store.mjs';
 import { measureCase, settingsFor } from './harness.mjs';
 import { printTable, writeResults } from './report.mjs';
 
 // Case groups, in the order they run. Store, monitor and offload groups are added here.
-const GROUPS = [...poolGroups, ...offloadGroups, ...monitorGroups];
+const GROUPS = [...poolGroups, ...offloadGroups, ...monitorGroups, ...storeGroups];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, '..', 'results');
