@@ -2,10 +2,15 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 const EXPLAIN = /^\s*EXPLAIN\b/i;
 
-interface Slot {
+/** A cached statement and what the hot path asks of it (a native getter is not free). */
+export interface StatementSlot {
   readonly stmt: BetterSqlite3.Statement;
+  /** `stmt.reader`: it returns rows. */
+  readonly reader: boolean;
   used: boolean;
 }
+
+type Slot = StatementSlot;
 
 /**
  * A bounded cache of prepared statements for one connection, evicting by CLOCK (second chance),
@@ -24,19 +29,25 @@ export class StatementCache {
 
   /** The prepared statement for `sql`, prepared on first use (after `check`, when given). */
   get(sql: string, check?: (sql: string) => void): BetterSqlite3.Statement {
+    return this.slot(sql, check).stmt;
+  }
+
+  /** The cache slot of `sql` (statement and its flags), prepared on first use. */
+  slot(sql: string, check?: (sql: string) => void): StatementSlot {
     const hit = this.#map.get(sql);
     if (hit !== undefined) {
       hit.used = true;
-      return hit.stmt;
+      return hit;
     }
     check?.(sql);
     const stmt = this.#db.prepare(sql);
+    const slot: Slot = { stmt, reader: stmt.reader, used: false };
     // SQLite never re-prepares an EXPLAIN after a schema change: a kept one reports a stale plan.
     if (this.#max > 0 && !EXPLAIN.test(sql)) {
       if (this.#map.size >= this.#max) this.#evictOne();
-      this.#map.set(sql, { stmt, used: false });
+      this.#map.set(sql, slot);
     }
-    return stmt;
+    return slot;
   }
 
   #evictOne(): void {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Connection } from './connection.js';
+import type { StatementSlot } from './statement-cache.js';
 import { HiveDbError } from './errors.js';
 import { withDeadline } from './interrupt.js';
 import { statementKeywords } from './sql-script.js';
@@ -54,14 +55,55 @@ export function assertStatementInput(sql: unknown, params: unknown): void {
   }
 }
 
+type Method = 'get' | 'all' | 'run';
+
+/** Calls `stmt.get/all/run` with the parameters spread, without a computed call on the hot path. */
 function call(
   stmt: BetterSqlite3.Statement,
-  method: 'get' | 'all' | 'run',
+  method: Method,
   params: BindParams | undefined,
 ): unknown {
-  if (params === undefined) return stmt[method]();
-  if (Array.isArray(params)) return stmt[method](...params);
-  return stmt[method](params);
+  const fn = method === 'run' ? stmt.run : method === 'get' ? stmt.get : stmt.all;
+  if (params === undefined) return fn.call(stmt);
+  if (!Array.isArray(params)) return fn.call(stmt, params);
+  switch (params.length) {
+    case 0:
+      return fn.call(stmt);
+    case 1:
+      return fn.call(stmt, params[0]);
+    case 2:
+      return fn.call(stmt, params[0], params[1]);
+    case 3:
+      return fn.call(stmt, params[0], params[1], params[2]);
+    default:
+      return fn.apply(stmt, params as unknown[]);
+  }
+}
+
+function run(
+  conn: Connection,
+  slot: StatementSlot,
+  op: Op,
+  params: BindParams | undefined,
+): unknown {
+  const stmt = slot.stmt;
+  if (op !== 'run') {
+    if (!slot.reader) {
+      // A statement that returns no rows asked for with get/all: run it, and return what it returns (none).
+      call(stmt, 'run', params);
+      return op === 'get' ? undefined : [];
+    }
+    return call(stmt, op, params);
+  }
+  if (slot.reader) {
+    // `INSERT … RETURNING` and friends: better-sqlite3's run() refuses statements that return rows.
+    call(stmt, 'all', params);
+    const meta = conn.statements
+      .get('SELECT changes() AS changes, last_insert_rowid() AS lastInsertRowid')
+      .get() as RunResult;
+    return { changes: meta.changes, lastInsertRowid: meta.lastInsertRowid };
+  }
+  return call(stmt, 'run', params);
 }
 
 /** Runs one statement on `conn` through its statement cache. Throws SQLite's own error. */
@@ -73,39 +115,14 @@ export function execute(
   timeoutMs = 0,
 ): unknown {
   // A caller's SQL is checked once, when its statement is first prepared on this connection.
-  const stmt = conn.statements.get(sql, assertNotTransactionControl);
+  const slot = conn.statements.slot(sql, assertNotTransactionControl);
   if (timeoutMs > 0 && conn.interrupter !== null) {
     // The watchdog interrupts SQLite itself at the deadline: the statement really stops. This
     // arm/disarm replaces any deadline a run of reads left armed on the connection.
     conn.armedAt = 0;
-    return withDeadline(conn.interrupter, timeoutMs, () => run(conn, stmt, op, params));
+    return withDeadline(conn.interrupter, timeoutMs, () => run(conn, slot, op, params));
   }
-  return run(conn, stmt, op, params);
-}
-
-function run(
-  conn: Connection,
-  stmt: BetterSqlite3.Statement,
-  op: Op,
-  params: BindParams | undefined,
-): unknown {
-  if (op !== 'run') {
-    if (!stmt.reader) {
-      // A statement that returns no rows asked for with get/all: run it, and return what it returns (none).
-      call(stmt, 'run', params);
-      return op === 'get' ? undefined : [];
-    }
-    return call(stmt, op, params);
-  }
-  if (stmt.reader) {
-    // `INSERT … RETURNING` and friends: better-sqlite3's run() refuses statements that return rows.
-    call(stmt, 'all', params);
-    const meta = conn.statements
-      .get('SELECT changes() AS changes, last_insert_rowid() AS lastInsertRowid')
-      .get() as RunResult;
-    return { changes: meta.changes, lastInsertRowid: meta.lastInsertRowid };
-  }
-  return call(stmt, 'run', params);
+  return run(conn, slot, op, params);
 }
 
 /** Whether a statement only reads (routes it to a reader) — SQLite's own verdict, cached per SQL text. */
