@@ -116,6 +116,17 @@ export function execute(
 ): unknown {
   // A caller's SQL is checked once, when its statement is first prepared on this connection.
   const slot = conn.statements.slot(sql, assertNotTransactionControl);
+  return executeSlot(conn, slot, op, params, timeoutMs);
+}
+
+/** `execute` for a statement slot the caller already holds. */
+export function executeSlot(
+  conn: Connection,
+  slot: StatementSlot,
+  op: Op,
+  params: BindParams | undefined,
+  timeoutMs = 0,
+): unknown {
   if (timeoutMs > 0 && conn.interrupter !== null) {
     // The watchdog interrupts SQLite itself at the deadline: the statement really stops. This
     // arm/disarm replaces any deadline a run of reads left armed on the connection.

@@ -2,7 +2,14 @@ import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
 import { isInterruptError, toQueryTimeout } from './interrupt.js';
-import { assertScriptHasNoTransactionControl, execute, type Op, rowsOf } from './statement.js';
+import type { StatementSlot } from './statement-cache.js';
+import {
+  assertNotTransactionControl,
+  assertScriptHasNoTransactionControl,
+  executeSlot,
+  type Op,
+  rowsOf,
+} from './statement.js';
 import type {
   BindParams,
   RunResult,
@@ -39,6 +46,10 @@ export class WriteTransaction implements TransactionHandle {
   /** The watchdog deadline armed at BEGIN (ms), or 0. */
   #armedMs = 0;
   #armedAt = 0;
+  /** Re-arm when this much has passed since arming: a tenth of queryTimeout (0: never). */
+  readonly #refreshMs: number;
+  #lastSql: string | undefined;
+  #lastSlot: StatementSlot | undefined;
   #timer: NodeJS.Timeout | undefined;
   #onTimeout: ((err: HiveDbError) => void) | undefined;
   /** Retries before this attempt, reported in the `transaction` event. */
@@ -58,6 +69,8 @@ export class WriteTransaction implements TransactionHandle {
     this.#onEnd = onEnd;
     this.#startedAt = Date.now();
     this.#deadline = timeoutMs > 0 ? this.#startedAt + timeoutMs : Number.POSITIVE_INFINITY;
+    this.#refreshMs =
+      conn.interrupter !== null && ctx.opts.queryTimeout > 0 ? ctx.opts.queryTimeout / 10 : 0;
     const begin =
       mode === 'immediate'
         ? 'BEGIN IMMEDIATE'
@@ -268,10 +281,8 @@ export class WriteTransaction implements TransactionHandle {
   /** Before a statement: refresh the deadline once a tenth of queryTimeout has gone by. */
   #beforeStatement(): void {
     if (this.#armedMs === 0) return;
-    const query = this.#ctx.opts.queryTimeout;
-    if (query <= 0) return;
     const now = Date.now();
-    if (now - this.#armedAt > query / 10) this.#rearm(now);
+    if (now - this.#armedAt > this.#refreshMs) this.#rearm(now);
   }
 
   #disarm(): void {
@@ -281,12 +292,19 @@ export class WriteTransaction implements TransactionHandle {
   }
 
   #run(op: Op, sql: string, params: BindParams | undefined): unknown {
-    this.#assertActive();
+    if (this.#state !== 'active') this.#assertActive();
     const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
     this.#ctx.counters.queries++;
     try {
-      this.#beforeStatement();
-      const result = execute(this.#conn, op, sql, params);
+      if (this.#refreshMs > 0) this.#beforeStatement();
+      // A transaction usually repeats one statement: keep its slot and skip the cache lookup.
+      let slot = this.#lastSlot;
+      if (sql !== this.#lastSql || slot === undefined) {
+        slot = this.#conn.statements.slot(sql, assertNotTransactionControl);
+        this.#lastSql = sql;
+        this.#lastSlot = slot;
+      }
+      const result = executeSlot(this.#conn, slot, op, params);
       if (t0 !== 0)
         this.#ctx.emitQuery(
           sql,
