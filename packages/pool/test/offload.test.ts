@@ -327,7 +327,8 @@ describe('offload workers inside maxConnections: stats and events', () => {
       crashes: 0,
     });
 
-    const n = Math.round(rowsPerMs * 200);
+    // Long enough (about 1 s each) that none can finish before the in-flight count is read on a busy machine.
+    const n = Math.round(rowsPerMs * 1000);
     const running = Promise.all([1, 2, 3, 4].map(() => pool.get(COUNT, [n], { offload: true })));
     st = pool.stats();
     // Two readers were closed at once to make room for the two workers (started a microtask later).
