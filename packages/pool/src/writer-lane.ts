@@ -1,6 +1,7 @@
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
+import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
 import { execute, type Op, rowsOf } from './statement.js';
 import type { BindParams } from './types.js';
@@ -248,16 +249,19 @@ export class WriterLane {
     const durations: number[] = listening ? new Array(group.length) : [];
     const sp = savepoints ? conn.internal('SAVEPOINT hivedb_group') : undefined;
     const release = savepoints ? conn.internal('RELEASE hivedb_group') : undefined;
+    const deadline = new GroupDeadline(conn, this.#ctx.opts.queryTimeout);
     for (let i = 0; i < group.length; i++) {
       const job = group[i]!;
       const t0 = listening ? performance.now() : 0;
       sp?.run();
       try {
-        results[i] = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
+        results[i] = execute(conn, job.op, job.sql, job.params, deadline.before(job.timeoutMs));
         release?.run();
         if (listening) durations[i] = performance.now() - t0;
-      } catch (err) {
+      } catch (cause) {
+        const err = deadline.failed(cause);
         if (!db.inTransaction) {
+          deadline.done();
           // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, an interrupt):
           // every other statement of the group is undone, not failed. Fail this one; queue the
           // rest again.
@@ -270,6 +274,7 @@ export class WriterLane {
           return;
         }
         if (!savepoints) {
+          deadline.done();
           conn.internal('ROLLBACK').run();
           this.#runMany(conn, group, true);
           return;
@@ -280,6 +285,7 @@ export class WriterLane {
         if (listening) durations[i] = performance.now() - t0;
       }
     }
+    deadline.done();
     this.#ctx.counters.queries += group.length;
     try {
       conn.internal('COMMIT').run();
@@ -377,4 +383,51 @@ export function busyGaveUp(err: unknown, attempts: number, elapsedMs: number): H
     `the database stayed locked by another connection: gave up after ${attempts} attempt(s) over ${elapsedMs} ms (${sqliteCode})`,
     { cause: err, sqliteCode, details: { attempts, elapsedMs } },
   );
+}
+
+/**
+ * The query deadline of a group's statements. Arming the watchdog costs two SQL calls, a
+ * quarter of a grouped write, so statements that use the pool's `queryTimeout` share one
+ * deadline armed for the group and re-armed once a tenth of it has passed (each statement gets
+ * 0.9–1 × `queryTimeout`); a statement with its own `timeoutMs` is armed for itself.
+ */
+class GroupDeadline {
+  readonly #conn: Connection;
+  readonly #timeoutMs: number;
+  #armedAt = 0;
+
+  constructor(conn: Connection, queryTimeout: number) {
+    this.#conn = conn;
+    this.#timeoutMs = conn.interrupter === null ? 0 : queryTimeout;
+  }
+
+  /** Call before each statement; returns the per-statement timeout to pass to `execute` (0: armed here). */
+  before(jobTimeoutMs: number): number {
+    if (this.#timeoutMs <= 0 || jobTimeoutMs !== this.#timeoutMs) {
+      // Its own deadline: execute() arms and disarms it, which clears the group's.
+      this.#armedAt = 0;
+      return jobTimeoutMs;
+    }
+    const now = Date.now();
+    if (this.#armedAt === 0 || now - this.#armedAt > this.#timeoutMs / 10) {
+      this.#conn.interrupter!.arm(this.#timeoutMs);
+      this.#armedAt = now;
+    }
+    return 0;
+  }
+
+  /** The error to report: an interrupt from the group's deadline is a query timeout. */
+  failed(cause: unknown): unknown {
+    if (this.#armedAt !== 0 && isInterruptError(cause) && this.#conn.interrupter!.stats().fired) {
+      return toQueryTimeout(cause, this.#timeoutMs);
+    }
+    return cause;
+  }
+
+  /** Disarms before COMMIT or ROLLBACK (past its deadline the watchdog keeps interrupting). */
+  done(): void {
+    if (this.#armedAt === 0) return;
+    this.#armedAt = 0;
+    this.#conn.interrupter!.disarm();
+  }
 }

@@ -121,6 +121,24 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     expect(await pool.all('SELECT v FROM t ORDER BY v')).toEqual([{ v: 1 }, { v: 3 }]);
   });
 
+  it('with the pool-level queryTimeout (one deadline for the group), a runaway member of a group fails alone', async () => {
+    const s = sb();
+    const pool = s.pool({ filename: 'qt.db', queryTimeout: 200 });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)');
+    const started = performance.now();
+    const results = await Promise.allSettled([
+      pool.run('INSERT INTO t (v) VALUES (1)'),
+      pool.run(ENDLESS_INSERT),
+      pool.run('INSERT INTO t (v) VALUES (3)'),
+    ]);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as CodedError).code).toBe(
+      'POOL_QUERY_TIMEOUT',
+    );
+    expect(await pool.all('SELECT v FROM t ORDER BY v')).toEqual([{ v: 1 }, { v: 3 }]);
+  });
+
   it('a statement inside a transaction never outlives the transaction timeout', async () => {
     const s = sb();
     const pool = s.pool({ filename: 'qt.db', queryTimeout: 0 });
