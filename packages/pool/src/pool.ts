@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { Connection } from './connection.js';
-import type { Counters, PoolContext } from './context.js';
+import { type Counters, type PoolContext, paramCount } from './context.js';
 import { createPoolContext, errorInfo } from './pool-context.js';
 import { StatementKinds } from './statement-kinds.js';
 import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
@@ -298,7 +298,7 @@ class SqlitePool implements Pool {
       poolId: this.#ctx.id,
       filename: this.filename,
       sql: typeof sql === 'string' ? sql : String(sql),
-      paramCount: params !== null && typeof params === 'object' ? Object.keys(params).length : 0,
+      paramCount: params !== null && typeof params === 'object' ? paramCount(params) : 0,
       durationMs: 0,
       rows: 0,
       kind: op === 'run' ? 'write' : 'read',

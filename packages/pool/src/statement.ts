@@ -136,11 +136,6 @@ export function executeSlot(
   return run(conn, slot, op, params);
 }
 
-/** Whether a statement only reads (routes it to a reader) — SQLite's own verdict, cached per SQL text. */
-export function isReadonlyStatement(conn: Connection, sql: string): boolean {
-  return conn.statements.get(sql).readonly;
-}
-
 /** Rows a result counts for events: rows returned or rows changed. */
 export function rowsOf(op: Op, result: unknown): number {
   if (op === 'all') return (result as unknown[]).length;

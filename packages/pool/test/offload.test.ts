@@ -11,8 +11,10 @@ import {
 } from '../src/index.js';
 import {
   type CodedError,
+  cpuMsDuring,
   expectRejectCode,
   expectThrowCode,
+  rejectionOf,
   requireBuiltEntry,
   useSandbox,
   waitFor,
@@ -42,25 +44,6 @@ beforeAll(async () => {
   rowsPerMs = 2_000_000 / (performance.now() - t0);
   db.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CodedError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function cpuMsDuring(ms: number): Promise<number> {
-  const before = process.cpuUsage();
-  return new Promise((resolve) =>
-    setTimeout(() => {
-      const d = process.cpuUsage(before);
-      resolve((d.user + d.system) / 1000);
-    }, ms),
-  );
-}
 
 /**
  * Runs `fn` with the event loop's delay recorded (10 ms resolution); returns max and p99 in ms.
@@ -105,7 +88,7 @@ describe('offloaded statements run off the event loop', () => {
     const ids: number[] = [];
     pool.events.on('query', (e) => ids.push(e.connectionId));
     const started = performance.now();
-    const err = await rejection(pool.get(ENDLESS, [], { offload: true, timeoutMs: 200 }));
+    const err = await rejectionOf(pool.get(ENDLESS, [], { offload: true, timeoutMs: 200 }));
     const ms = performance.now() - started;
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     expect(err.sqliteCode).toBe('SQLITE_INTERRUPT');
@@ -179,13 +162,13 @@ describe('offloaded results equal inline results', () => {
       kind: 'rows',
       rows: [{ n: 5 }],
     });
-    const inlineErr = await rejection(pool.all('SELECT nope FROM t'));
-    const offErr = await rejection(pool.all('SELECT nope FROM t', [], { offload: true }));
+    const inlineErr = await rejectionOf(pool.all('SELECT nope FROM t'));
+    const offErr = await rejectionOf(pool.all('SELECT nope FROM t', [], { offload: true }));
     expect(offErr.name).toBe('HiveDbError');
     expect(offErr.code).toBe(inlineErr.code);
     expect(offErr.sqliteCode).toBe(inlineErr.sqliteCode);
     expect(offErr.message).toBe(inlineErr.message);
-    const tooFew = await rejection(pool.get('SELECT ? + ?', [1], { offload: true }));
+    const tooFew = await rejectionOf(pool.get('SELECT ? + ?', [1], { offload: true }));
     expect(tooFew.code).toBe('POOL_SQLITE_ERROR');
     expect(pool.stats().offload.crashes).toBe(0);
   });

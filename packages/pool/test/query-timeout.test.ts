@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { interruptSupport } from '../src/interrupt.js';
-import { type CodedError, useSandbox, writeInChild } from './helpers/index.js';
+import {
+  type CodedError,
+  cpuMsDuring,
+  rejectionOf,
+  useSandbox,
+  writeInChild,
+} from './helpers/index.js';
 
 const sb = useSandbox();
 
@@ -9,25 +15,6 @@ const ENDLESS =
   'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5e7) SELECT count(*) AS n FROM c';
 const ENDLESS_INSERT =
   'INSERT INTO t (v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5e7) SELECT x FROM c';
-
-async function rejection(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as CodedError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function cpuMsDuring(ms: number): Promise<number> {
-  const before = process.cpuUsage();
-  return new Promise((resolve) =>
-    setTimeout(() => {
-      const d = process.cpuUsage(before);
-      resolve((d.user + d.system) / 1000);
-    }, ms),
-  );
-}
 
 // These tests are the reason the watchdog exists: the build must have produced it here.
 describe('query timeouts stop the work (watchdog extension)', () => {
@@ -39,7 +26,7 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     const s = sb();
     const pool = s.pool({ filename: 'qt.db', maxConnections: 2 });
     const started = performance.now();
-    const err = await rejection(pool.get(ENDLESS, [], { timeoutMs: 200 }));
+    const err = await rejectionOf(pool.get(ENDLESS, [], { timeoutMs: 200 }));
     const ms = performance.now() - started;
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     expect(err.sqliteCode).toBe('SQLITE_INTERRUPT');
@@ -56,7 +43,7 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     const pool = s.pool({ filename: 'qt.db', queryTimeout: 200 });
     await pool.get('SELECT 1'); // a snapshot is open and armed when the long read joins it
     const started = performance.now();
-    const err = await rejection(pool.get(ENDLESS));
+    const err = await rejectionOf(pool.get(ENDLESS));
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1000);
     expect(await pool.get('SELECT 2 AS n')).toEqual({ n: 2 });
@@ -71,11 +58,11 @@ describe('query timeouts stop the work (watchdog extension)', () => {
       maxConnections: 2,
     });
     await pool.get('SELECT 1'); // arms the only reader for this macrotask
-    let err = await rejection(pool.get(ENDLESS));
+    let err = await rejectionOf(pool.get(ENDLESS));
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     await pool.withConnection((lease) => lease.get('SELECT 1')); // its own deadline, then disarmed
     const started = performance.now();
-    err = await rejection(pool.get(ENDLESS));
+    err = await rejectionOf(pool.get(ENDLESS));
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(1000);
   });
@@ -91,7 +78,7 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     });
     // Queued behind the transaction on the writer: it must run once the writer is free again.
     const behind = pool.run('INSERT INTO t (v) VALUES (-3)');
-    const err = await rejection(tx);
+    const err = await rejectionOf(tx);
     expect(err.code).toBe('POOL_QUERY_TIMEOUT');
     await behind;
     expect(await pool.all('SELECT v FROM t ORDER BY id')).toEqual([
@@ -144,7 +131,9 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     const pool = s.pool({ filename: 'qt.db', queryTimeout: 0 });
     await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)');
     const started = performance.now();
-    const err = await rejection(pool.transaction((t) => t.run(ENDLESS_INSERT), { timeoutMs: 250 }));
+    const err = await rejectionOf(
+      pool.transaction((t) => t.run(ENDLESS_INSERT), { timeoutMs: 250 }),
+    );
     expect(['POOL_QUERY_TIMEOUT', 'POOL_TRANSACTION_TIMEOUT']).toContain(err.code);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(await pool.all('SELECT * FROM t')).toEqual([]);

@@ -45,6 +45,27 @@ export async function expectRejectCode(
   return caught as CodedError;
 }
 
+/** Awaits `promise`, which must reject; returns what it rejected with (any code). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<CodedError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as CodedError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** This process's CPU time (user + system, ms) over the next `ms` milliseconds. */
+export function cpuMsDuring(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      const d = process.cpuUsage(before);
+      resolve((d.user + d.system) / 1000);
+    }, ms),
+  );
+}
+
 /** Polls `check` every `intervalMs` until it returns true; fails after `timeoutMs`. */
 export async function waitFor(
   check: () => boolean,

@@ -18,9 +18,11 @@ export {
 export { type CorruptedHeader, corruptHeader } from './faults.js';
 export {
   type CodedError,
+  cpuMsDuring,
   expectRejectCode,
   expectThrowCode,
   nextMacrotask,
+  rejectionOf,
   sleep,
   timed,
   waitFor,
