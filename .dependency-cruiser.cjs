@@ -19,6 +19,7 @@ const ALLOWED = {
   store: ['schema', 'pool'],
   monitor: ['pool', 'schema'],
   testkit: ['pool', 'schema', 'store', 'monitor'],
+  cli: ['pool', 'schema', 'store', 'monitor'],
 };
 
 // Any hivedb package, by path or by name (bench lives outside packages/ and is never a dependency).
