@@ -9,6 +9,8 @@
 //   3. the committed migrations, applied in order to an empty database, give the same schema as
 //      the SQL drizzle-kit generates from the definitions into an empty folder (a committed
 //      migration edited by hand → drift).
+//   Custom migrations (`drizzle-kit generate --custom`, the header below) hold what Drizzle cannot
+//   express: they may only create or drop triggers, and their triggers are expected as written.
 //
 // Usage: node scripts/check-drift.mjs [--migrations <folder holding memory/ and hive/>]
 import { spawnSync } from 'node:child_process';
@@ -58,12 +60,34 @@ function generate(database, out) {
 const journalOf = (folder) =>
   JSON.parse(fs.readFileSync(path.join(folder, 'meta', '_journal.json'), 'utf8')).entries;
 
-function applyFolder(folder) {
+const CUSTOM = '-- Custom SQL migration file';
+
+/** The committed custom migrations' statements; anything but CREATE TRIGGER is a problem. */
+function customStatements(database, folder) {
+  const out = [];
+  for (const entry of journalOf(folder)) {
+    const sql = fs.readFileSync(path.join(folder, `${entry.tag}.sql`), 'utf8');
+    if (!sql.startsWith(CUSTOM)) continue;
+    for (const statement of sql.split(BREAKPOINT)) {
+      const code = statement.replace(/^\s*--[^\n]*\n/gm, '').trim();
+      if (!code) continue;
+      if (!/^(CREATE|DROP)\s+TRIGGER\b/i.test(code))
+        problems.push(
+          `${database}: ${entry.tag}.sql is a custom migration and may only create or drop triggers:\n${code}`,
+        );
+      else out.push(code);
+    }
+  }
+  return out;
+}
+
+function applyFolder(folder, extra = []) {
   const db = new Database(':memory:');
   for (const entry of journalOf(folder)) {
     const sql = fs.readFileSync(path.join(folder, `${entry.tag}.sql`), 'utf8');
     for (const statement of sql.split(BREAKPOINT)) if (statement.trim()) db.exec(statement);
   }
+  for (const statement of extra) db.exec(statement);
   return db;
 }
 
@@ -159,7 +183,7 @@ try {
     const fresh = path.join(tmp, `${database}-fresh`);
     fs.mkdirSync(fresh);
     generate(database, fresh);
-    const want = shape(applyFolder(fresh));
+    const want = shape(applyFolder(fresh, customStatements(database, committed)));
     const have = shape(applyFolder(committed));
     for (const name of new Set([...Object.keys(want), ...Object.keys(have)])) {
       if (JSON.stringify(want[name]) !== JSON.stringify(have[name])) {

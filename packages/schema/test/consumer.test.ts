@@ -16,7 +16,11 @@ describe('the built @hivedb/schema, imported by name', () => {
     const pool = createPool({ filename: 'memory.db', root: tempDir(), healthCheckInterval: 0 });
     try {
       const result = await new Migrator(pool, { database: 'memory' }).migrate();
-      expect(result.applied).toEqual(['0000_shared_memory']);
+      expect(result.applied).toEqual([
+        '0000_shared_memory',
+        '0001_locks_changes_history',
+        '0002_change_triggers',
+      ]);
       expect(await validateIntegrity(pool, { definitions: 'memory' })).toMatchObject({
         ok: true,
         schema: [],

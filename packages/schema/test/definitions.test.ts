@@ -80,7 +80,7 @@ describe('a fresh database migrated to head', () => {
     );
 
     const indexes = await pool.all<{ name: string; sql: string }>(
-      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shared_memory' AND sql IS NOT NULL ORDER BY name",
     );
     expect(indexes.map((i) => i.name)).toEqual([
       'idx_expires_at_not_null',

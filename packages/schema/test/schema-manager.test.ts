@@ -23,7 +23,11 @@ describe('DatabaseSchemaManager (the seed facade)', () => {
     const manager = connections(root);
     const schemas = new DatabaseSchemaManager(manager);
     const init = await schemas.initializeSchemas();
-    expect(init.memory.applied).toEqual(['0000_shared_memory']);
+    expect(init.memory.applied).toEqual([
+      '0000_shared_memory',
+      '0001_locks_changes_history',
+      '0002_change_triggers',
+    ]);
     expect(init.hive.applied).toEqual(['0000_agent_memory_query_performance']);
     expect(fs.existsSync(path.join(root, 'memory.db'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'hive.db'))).toBe(true);
