@@ -50,6 +50,49 @@ export interface WriteSpec {
   readonly guarded: boolean;
   /** The version of a new entry (1, or one past the transient entry it replaces). */
   readonly baseVersion: number;
+  /** Conditions on the key's lock, checked in the write's transaction (`fencingToken`, `lock`). */
+  readonly fence?: Fence;
+}
+
+/** A write's conditions on the key's lock (`memory_locks`). */
+export interface Fence {
+  /** Refused (`stale-token`) when older than the newest token issued for the key. */
+  readonly token?: number;
+  /** Refused unless this agent holds the key's live lock (`lock-held` / `lock-not-held`). */
+  readonly holder?: string;
+}
+
+/** A key's lock as it is now. */
+export interface LockState {
+  /** `null`: released (or never taken). */
+  readonly holder: string | null;
+  /** The newest token issued for the key (0: none). */
+  readonly token: number;
+  readonly expiresAt: number | null;
+}
+
+/** What an acquisition or a renewal did. */
+export type LockOutcome =
+  | { readonly ok: true; readonly token: number; readonly expiresAt: number }
+  | ({ readonly ok: false } & LockState);
+
+/** One row of the change log. */
+export interface ChangeRow {
+  readonly seq: number;
+  readonly namespace: string;
+  readonly key: string;
+  readonly op: 'set' | 'delete' | 'expire';
+  readonly version: number | null;
+  readonly at: number;
+}
+
+/** One kept version of a `versioned` entry, its value and metadata still JSON text. */
+export interface HistoryRow {
+  readonly version: number;
+  readonly value: string;
+  readonly metadata: string | null;
+  readonly dataType: DataType;
+  readonly updatedAt: number;
 }
 
 /** One delete. */
@@ -65,10 +108,18 @@ export interface RemoveSpec {
 /** Why a write or delete did not happen. */
 export interface Refusal {
   readonly ok: false;
-  /** `version`: a compare-and-set lost; `exists`: `create` found a live entry; `locked`: a blind write of a `locked` entry. */
-  readonly reason: 'version' | 'exists' | 'locked';
+  /**
+   * `version`: a compare-and-set lost; `exists`: `create` found a live entry; `locked`: a blind
+   * write of a `locked` entry; `stale-token`: a fencing token older than the key's newest;
+   * `lock-held` / `lock-not-held`: a `lock: true` write by an agent that does not hold the lock.
+   */
+  readonly reason: 'version' | 'exists' | 'locked' | 'stale-token' | 'lock-held' | 'lock-not-held';
   /** The live entry's version, `null` when there is none. */
   readonly current: number | null;
+  /** The key's lock, for the lock reasons. */
+  readonly lock?: LockState;
+  /** The fencing token refused (`stale-token`). */
+  readonly token?: number;
 }
 
 /** A write that succeeded without its version read back (`setBulk()` when no one listens). */
@@ -212,6 +263,53 @@ export interface StoreBackend {
   recordAccess(access: readonly AccessRecord[]): Promise<void>;
   /** Appends access-log rows to `hive.db`'s `agent_memory`, in one transaction. */
   appendLog(log: readonly AccessLogRecord[]): Promise<void>;
+  /** Takes the key's lock for `holder` until `expiresAt` unless another holder's is live. */
+  acquireLock(
+    namespace: string,
+    key: string,
+    holder: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<LockOutcome>;
+  /** Releases the key's lock if `holder` holds it live; whether it did. */
+  releaseLock(namespace: string, key: string, holder: string, now: number): Promise<boolean>;
+  /** Moves the expiry of `holder`'s live lock; its token stays. */
+  renewLock(
+    namespace: string,
+    key: string,
+    holder: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<LockOutcome>;
+  /** Up to `limit` changes with `seq > after`, in commit order. */
+  changes(after: number, limit: number): Promise<ChangeRow[]>;
+  /**
+   * The newest sequence number issued, read in this process's write order: a write this process
+   * issues after the call gets a larger one.
+   */
+  headSeq(): Promise<number>;
+  /** The oldest change still in the log, `null` when it is empty. */
+  oldestSeq(): Promise<number | null>;
+  /** Deletes changes older than `before` (ms) and all but the newest `keep`; how many. */
+  pruneChanges(before: number, keep: number): Promise<number>;
+  /** The newest `limit` of a live entry's kept versions (retention `keep`), newest first. */
+  history(
+    namespace: string,
+    key: string,
+    keep: number,
+    limit: number,
+    now: number,
+  ): Promise<HistoryRow[]>;
+  /** One kept version of a live entry. */
+  historyVersion(
+    namespace: string,
+    key: string,
+    version: number,
+    keep: number,
+    now: number,
+  ): Promise<HistoryRow | undefined>;
+  /** Deletes versions older than each entry's newest `keep`; how many. */
+  pruneHistory(keep: number): Promise<number>;
   /** `PRAGMA wal_checkpoint(TRUNCATE)` on both databases. */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

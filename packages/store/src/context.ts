@@ -135,6 +135,8 @@ export class StoreContext {
     }
     const where = `${JSON.stringify(key)} in namespace ${JSON.stringify(namespace)}`;
     const details = { namespace, key, expected, current: refusal.current, ...extra };
+    const lockError = lockRefusal(where, refusal, details);
+    if (lockError !== undefined) return lockError;
     if (refusal.reason === 'locked') {
       return new StoreError(
         'STORE_LOCKED',
@@ -152,5 +154,38 @@ export class StoreContext {
 
   reportError(where: string, error: unknown): void {
     if (this.events.listening('error')) this.events.emit('error', { where, error });
+  }
+}
+
+/** The error of a write refused by the key's lock (`fencingToken`, `lock: true`), if it was. */
+function lockRefusal(
+  where: string,
+  refusal: Refusal,
+  details: Record<string, unknown>,
+): StoreError | undefined {
+  const lock = refusal.lock;
+  if (lock === undefined) return undefined;
+  const lockDetails = { ...details, holder: lock.holder, expiresAt: lock.expiresAt };
+  switch (refusal.reason) {
+    case 'stale-token':
+      return new StoreError(
+        'STORE_STALE_TOKEN',
+        `${where}: fencing token ${refusal.token} is older than the newest issued for the key (${lock.token}); nothing written`,
+        { details: { ...lockDetails, token: refusal.token, newest: lock.token } },
+      );
+    case 'lock-held':
+      return new StoreError(
+        'STORE_LOCK_HELD',
+        `${where}: the key's lock is held by ${JSON.stringify(lock.holder)} until ${lock.expiresAt}; nothing written`,
+        { details: lockDetails },
+      );
+    case 'lock-not-held':
+      return new StoreError(
+        'STORE_LOCK_NOT_HELD',
+        `${where}: a write with lock: true needs the writing agent to hold the key's lock (acquireLock); nothing written`,
+        { details: lockDetails },
+      );
+    default:
+      return undefined;
   }
 }

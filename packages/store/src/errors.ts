@@ -31,8 +31,18 @@ export type StoreErrorCode =
   | 'STORE_OPEN_FAILED'
   /** `shutdown()` was called: every later call fails with this. */
   | 'STORE_CLOSED'
-  /** A feature the seed names that this version does not provide yet (history, locks). */
-  | 'STORE_NOT_SUPPORTED';
+  /** A feature the seed names that this version does not provide yet. */
+  | 'STORE_NOT_SUPPORTED'
+  /** `acquireLock()` (or a `lock: true` write) met another agent's live lock; details: holder, expiresAt. */
+  | 'STORE_LOCK_HELD'
+  /** `acquireLock()` with a positive `wait` kept meeting another agent's live lock until `wait` ran out. */
+  | 'STORE_LOCK_TIMEOUT'
+  /** `renewLock()` (or a `lock: true` write) by an agent that does not hold the key's live lock. */
+  | 'STORE_LOCK_NOT_HELD'
+  /** A write's `fencingToken` is older than the newest issued for the key; details: token, newest. Nothing written. */
+  | 'STORE_STALE_TOKEN'
+  /** A subscription's `since` (or a subscriber that fell behind) is older than the pruned change log: changes were missed. */
+  | 'STORE_CHANGES_PRUNED';
 
 /**
  * The error `@hivedb/store` throws: a `HiveDbError` (so `name === 'HiveDbError'` and

@@ -65,7 +65,7 @@ export interface ConflictEvent {
   /** The version found, `null` when there is no live entry. */
   readonly current: number | null;
   readonly operation: 'set' | 'delete' | 'batch' | 'atomic' | 'bulk';
-  readonly reason: 'version' | 'exists' | 'locked';
+  readonly reason: 'version' | 'exists' | 'locked' | 'stale-token' | 'lock-held' | 'lock-not-held';
   /** `atomic()`'s attempt number (1-based). */
   readonly attempt?: number;
 }

@@ -10,6 +10,11 @@ export { StoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { DEFAULT_STORE_OPTIONS, resolveStoreOptions } from './options.js';
 export type {
+  ChangeFeedOptions,
+  HistoryOptions,
+  LockOptions,
+} from './options.js';
+export type {
   AtomicRetryOptions,
   ResolvedStoreOptions,
   StoreCacheOptions,
@@ -17,6 +22,16 @@ export type {
   StorePoolOptions,
 } from './options.js';
 export { DATA_TYPES, NAMESPACES } from './types.js';
+export type {
+  AcquireLockOptions,
+  Change,
+  HistoryEntry,
+  HistoryQueryOptions,
+  LockLease,
+  RenewLockOptions,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
 export type {
   AtomicOptions,
   BatchCheck,

@@ -26,6 +26,34 @@ export interface AtomicRetryOptions {
   readonly maxDelayMs?: number;
 }
 
+/** The change feed (`subscribe()`): how often it is polled and how much of the log is kept. */
+export interface ChangeFeedOptions {
+  /** How often subscriptions look for new commits (ms); a look costs a generation check when nothing changed. Default 50. */
+  readonly pollIntervalMs?: number;
+  /** Changes older than this (ms) are pruned. Default 86400000 (a day). */
+  readonly maxAgeMs?: number;
+  /** At most this many changes are kept. Default 100000. */
+  readonly maxEntries?: number;
+  /** How often this store prunes the log and the history (ms); 0: never. Default 60000. */
+  readonly pruneIntervalMs?: number;
+}
+
+/** Retention of `versioned` entries' history. */
+export interface HistoryOptions {
+  /** Versions kept per entry, the current one included. Default 100. */
+  readonly maxVersions?: number;
+}
+
+/** Defaults of `acquireLock()`. */
+export interface LockOptions {
+  /** Lease length (ms) when a call gives no `ttl`. Default 30000. */
+  readonly ttl?: number;
+  /** First wait between tries of a waiting `acquireLock()` (ms); doubles, with jitter. Default 2. */
+  readonly retryMinMs?: number;
+  /** Longest wait between tries (ms). Default 50. */
+  readonly retryMaxMs?: number;
+}
+
 /** The pool options a store passes through to both of its pools (never `filename` or `root`). */
 export type StorePoolOptions = Omit<PoolOptions, 'filename' | 'root' | 'memory' | 'readonly'>;
 
@@ -66,6 +94,12 @@ export interface StoreOptions {
   readonly clock?: () => number;
   /** Backup before a migration changes a database that has tables (`@hivedb/schema`'s `backup`). Default true. */
   readonly migrationBackup?: boolean | string;
+  /** The change feed's polling and retention. */
+  readonly changeFeed?: ChangeFeedOptions;
+  /** Retention of `versioned` entries' history. */
+  readonly history?: HistoryOptions;
+  /** Lock defaults. */
+  readonly locks?: LockOptions;
 }
 
 /** Every option with its default applied. */
@@ -85,6 +119,9 @@ export interface ResolvedStoreOptions {
   readonly atomic: Required<AtomicRetryOptions>;
   readonly clock: () => number;
   readonly migrationBackup: boolean | string;
+  readonly changeFeed: Required<ChangeFeedOptions>;
+  readonly history: Required<HistoryOptions>;
+  readonly locks: Required<LockOptions>;
 }
 
 /** The store's defaults. */
@@ -100,6 +137,14 @@ export const DEFAULT_STORE_OPTIONS = Object.freeze({
   flushMaxEntries: 10_000,
   atomic: Object.freeze({ maxAttempts: 10, initialDelayMs: 2, maxDelayMs: 100 }),
   migrationBackup: true as boolean | string,
+  changeFeed: Object.freeze({
+    pollIntervalMs: 50,
+    maxAgeMs: 86_400_000,
+    maxEntries: 100_000,
+    pruneIntervalMs: 60_000,
+  }),
+  history: Object.freeze({ maxVersions: 100 }),
+  locks: Object.freeze({ ttl: 30_000, retryMinMs: 2, retryMaxMs: 50 }),
 });
 
 const SEED_POOL_KEYS = [
@@ -127,6 +172,9 @@ const TOP_KEYS = new Set<string>([
   'atomic',
   'clock',
   'migrationBackup',
+  'changeFeed',
+  'history',
+  'locks',
 ]);
 
 function invalidOption(option: string, value: unknown, expected: string): StoreError {
@@ -212,6 +260,38 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
   if (typeof backup !== 'boolean' && (typeof backup !== 'string' || backup.length === 0))
     throw invalidOption('migrationBackup', backup, 'true, false or a folder path');
 
+  const f = objectOf(
+    'changeFeed',
+    raw.changeFeed,
+    new Set(['pollIntervalMs', 'maxAgeMs', 'maxEntries', 'pruneIntervalMs']),
+  );
+  const changeFeed = {
+    pollIntervalMs: int(
+      'changeFeed.pollIntervalMs',
+      f.pollIntervalMs,
+      1,
+      d.changeFeed.pollIntervalMs,
+    ),
+    maxAgeMs: int('changeFeed.maxAgeMs', f.maxAgeMs, 1, d.changeFeed.maxAgeMs),
+    maxEntries: int('changeFeed.maxEntries', f.maxEntries, 1, d.changeFeed.maxEntries),
+    pruneIntervalMs: int(
+      'changeFeed.pruneIntervalMs',
+      f.pruneIntervalMs,
+      0,
+      d.changeFeed.pruneIntervalMs,
+    ),
+  };
+  const h = objectOf('history', raw.history, new Set(['maxVersions']));
+  const history = {
+    maxVersions: int('history.maxVersions', h.maxVersions, 1, d.history.maxVersions),
+  };
+  const l = objectOf('locks', raw.locks, new Set(['ttl', 'retryMinMs', 'retryMaxMs']));
+  const locks = {
+    ttl: int('locks.ttl', l.ttl, 1, d.locks.ttl),
+    retryMinMs: int('locks.retryMinMs', l.retryMinMs, 1, d.locks.retryMinMs),
+    retryMaxMs: int('locks.retryMaxMs', l.retryMaxMs, 1, d.locks.retryMaxMs),
+  };
+
   return {
     projectRoot,
     root: path.join(projectRoot, '.hive-mind'),
@@ -228,5 +308,8 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
     atomic,
     clock: clock as () => number,
     migrationBackup: backup,
+    changeFeed,
+    history,
+    locks,
   };
 }

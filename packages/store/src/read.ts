@@ -1,8 +1,9 @@
 import type { EntryRow } from './backend.js';
 import type { StoreContext } from './context.js';
-import { invalidArgument, isStoreOutcome, StoreError } from './errors.js';
+import { invalidArgument, isStoreOutcome } from './errors.js';
 import { type CachedEntry, deepFreeze } from './read-cache.js';
 import type { TransientEntry } from './transient-store.js';
+import { getVersion } from './history.js';
 import type { DataType, EntryMetadata, GetOptions, GetResult } from './types.js';
 
 /** A live entry as a read found it. */
@@ -156,11 +157,15 @@ export function get(
     if (options.agentId !== undefined) agentId = ctx.agent(options.agentId);
     includeMetadata = options.includeMetadata === true;
     bypass = options.bypassCache === true;
-    if ((options as { version?: unknown }).version !== undefined)
-      throw new StoreError(
-        'STORE_NOT_SUPPORTED',
-        'get(key, { version }) needs version history, which this release does not keep yet',
-      );
+    if (options.version !== undefined) {
+      if (includeMetadata)
+        throw invalidArgument(
+          'options',
+          { version: options.version, includeMetadata: true },
+          'version or includeMetadata, not both (history() gives a version with its metadata)',
+        );
+      return getVersion(ctx, namespace, ctx.key(keyInput), options.version);
+    }
   }
   const key = ctx.key(keyInput);
   const t0 = agentId !== undefined || ctx.events.listening('get') ? performance.now() : 0;

@@ -12,7 +12,20 @@ import { get } from './read.js';
 import { setBulk } from './set-bulk.js';
 import { openSqliteBackend } from './sqlite-backend.js';
 import { collectStats, counters } from './stats.js';
+import { Subscriptions } from './subscriptions.js';
 import { sweep } from './sweep.js';
+import { history } from './history.js';
+import { acquireLock, releaseLock, renewLock } from './locks.js';
+import type {
+  AcquireLockOptions,
+  Change,
+  HistoryEntry,
+  HistoryQueryOptions,
+  LockLease,
+  RenewLockOptions,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
 import {
   type AtomicOptions,
   type BulkEntry,
@@ -64,6 +77,7 @@ export class SharedMemoryStore {
   #closing: Promise<void> | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
+  #feed: Subscriptions | undefined;
   #inFlight = 0;
   #idle: Array<() => void> = [];
 
@@ -134,6 +148,7 @@ export class SharedMemoryStore {
     }
     const ctx = new StoreContext(this.#options, backend, this.#events);
     this.#ctx = ctx;
+    this.#feed = new Subscriptions(ctx);
     if (this.#options.gcInterval > 0) {
       this.#sweepTimer = setInterval(() => {
         if (this.#state === 'ready' && this.#sweeping === undefined)
@@ -289,6 +304,62 @@ export class SharedMemoryStore {
   }
 
   /**
+   * Takes the lock of `key` for `agentId` as a lease of `ttl` ms (default `locks.ttl`, 30 s):
+   * `{ token, expiresAt }`, where `token` is a fencing token strictly larger than any issued for
+   * the key before, by any process. Another agent's live lock: `STORE_LOCK_HELD` at once, or,
+   * with `wait` ms, tries again with backoff and then `STORE_LOCK_TIMEOUT`. A holder that died
+   * loses the lock when its lease expires. Calling it again while holding gives a new token.
+   */
+  acquireLock(key: string, agentId: string, options?: AcquireLockOptions): Promise<LockLease> {
+    return this.#run('acquireLock', (ctx) =>
+      acquireLock(ctx, key, agentId, options, () => {
+        if (this.#state !== 'ready') throw this.#notReady();
+      }),
+    );
+  }
+
+  /** Releases `agentId`'s lock of `key`: true when it held it live; false otherwise (never another's). */
+  releaseLock(key: string, agentId: string, options?: { namespace?: string }): Promise<boolean> {
+    return this.#run('releaseLock', (ctx) => releaseLock(ctx, key, agentId, options));
+  }
+
+  /** Extends `agentId`'s live lock of `key` to `ttl` ms from now; same token. `STORE_LOCK_NOT_HELD` when it is gone. */
+  renewLock(key: string, agentId: string, options?: RenewLockOptions): Promise<LockLease> {
+    return this.#run('renewLock', (ctx) => renewLock(ctx, key, agentId, options));
+  }
+
+  /**
+   * Calls `callback` with every change committed by any process on this machine to a key
+   * matching `pattern` (`*` any characters, `?` one), in commit order, once per sequence number:
+   * `{ seq, namespace, key, op: 'set' | 'delete' | 'expire', version, at }`. From `since`
+   * (`seq > since`) to resume, else from now. An async callback is awaited before the next
+   * change; one that throws is an `error` event. Polled every `changeFeed.pollIntervalMs`.
+   */
+  subscribe(
+    pattern: string,
+    callback: (change: Change) => void | Promise<void>,
+    options?: SubscribeOptions,
+  ): Subscription {
+    if (this.#state !== 'ready') throw this.#notReady();
+    return this.#feed!.subscribe(pattern, callback, options);
+  }
+
+  /** Stops a subscription (as `sub.unsubscribe()`); true when it was active. */
+  unsubscribe(subscription: Subscription): boolean {
+    if (subscription === null || typeof subscription !== 'object') return false;
+    return this.#feed?.unsubscribe(subscription.id) ?? false;
+  }
+
+  /**
+   * The kept versions of a `versioned` entry, newest first (the current one included):
+   * `[{ version, value, metadata, updatedAt }]`; `[]` for an absent entry or another type.
+   * Retention: `history.maxVersions` per entry.
+   */
+  history(key: string, options?: HistoryQueryOptions): Promise<HistoryEntry[]> {
+    return this.#run('history', (ctx) => history(ctx, key, options));
+  }
+
+  /**
    * Deletes expired entries now (the background sweeper does this every `gcInterval`), through
    * the partial index on `expires_at`. Resolves to how many. Expired entries are never returned
    * before this runs either.
@@ -335,6 +406,7 @@ export class SharedMemoryStore {
     this.#state = 'closed';
     if (wasOpening !== undefined) await wasOpening.catch(() => undefined);
     if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    this.#feed?.close();
     const ctx = this.#ctx;
     if (ctx === undefined) return;
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));

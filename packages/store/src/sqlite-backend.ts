@@ -5,8 +5,10 @@ import type {
   AccessRecord,
   BatchOp,
   BatchOutcome,
+  ChangeRow,
   CheckSpec,
   EntryRow,
+  HistoryRow,
   IncrementOutcome,
   KeyRange,
   ListedRow,
@@ -20,7 +22,9 @@ import type {
 } from './backend.js';
 import { StoreError } from './errors.js';
 import type { StorePoolOptions } from './options.js';
+import * as F from './feed-sql.js';
 import * as SQL from './sql.js';
+import * as feed from './sqlite-feed.js';
 import {
   live,
   type Probe,
@@ -94,6 +98,8 @@ class SqliteBackend implements StoreBackend {
   }
 
   write(spec: WriteSpec): Promise<WriteOutcome> {
+    // A fenced write checks the key's lock in its own transaction (not the hot path).
+    if (spec.fence !== undefined) return this.#memory.transaction((tx) => writeIn(tx, spec));
     const [sql, params] = writeStatement(spec);
     // One statement, so concurrent writes of this process share a group commit. The common
     // case settles in one step; everything else takes the slow path.
@@ -132,7 +138,7 @@ class SqliteBackend implements StoreBackend {
   ): Promise<(WriteOutcome | QuietWrite)[]> {
     return this.#memory.transaction((tx) =>
       specs.map((s): WriteOutcome | QuietWrite => {
-        if (!versions && s.mode === 'upsert') {
+        if (!versions && s.mode === 'upsert' && s.fence === undefined) {
           const [, params] = writeStatement(s);
           if (tx.run(SQL.UPSERT_SAME_QUIET, params).changes === 1)
             return { ok: true, version: null, created: null };
@@ -287,10 +293,16 @@ class SqliteBackend implements StoreBackend {
     // A read first: a DELETE that finds nothing would still be a commit, and every commit
     // moves the generation that every cache validates against.
     if ((await this.#memory.get(SQL.ANY_EXPIRED, [now])) === undefined) return [];
-    return this.#memory.all<{ namespace: string; key: string; version: number }>(SQL.SWEEP, [
-      now,
-      limit,
-    ]);
+    // The change log records these deletes as `expire` (memory_change_context, see feed-sql.ts).
+    return this.#memory.transaction((tx) => {
+      tx.run(F.EXPIRE_CONTEXT_BEGIN);
+      const gone = tx.all<{ namespace: string; key: string; version: number }>(SQL.SWEEP, [
+        now,
+        limit,
+      ]);
+      tx.run(F.EXPIRE_CONTEXT_END);
+      return gone;
+    });
   }
 
   usage(now: number): Promise<NamespaceUsage[]> {
@@ -315,6 +327,66 @@ class SqliteBackend implements StoreBackend {
           r.success ? 1 : 0,
         ]);
     });
+  }
+
+  acquireLock(namespace: string, key: string, holder: string, now: number, expiresAt: number) {
+    return feed.acquireLock(this.#memory, namespace, key, holder, now, expiresAt);
+  }
+
+  releaseLock(namespace: string, key: string, holder: string, now: number) {
+    return feed.releaseLock(this.#memory, namespace, key, holder, now);
+  }
+
+  renewLock(namespace: string, key: string, holder: string, now: number, expiresAt: number) {
+    return feed.renewLock(this.#memory, namespace, key, holder, now, expiresAt);
+  }
+
+  changes(after: number, limit: number) {
+    return this.#memory.all<ChangeRow>(F.CHANGES_AFTER, [after, limit]);
+  }
+
+  headSeq() {
+    return feed.headSeq(this.#memory);
+  }
+
+  async oldestSeq() {
+    return (await this.#memory.get<{ seq: number | null }>(F.OLDEST_SEQ))?.seq ?? null;
+  }
+
+  pruneChanges(before: number, keep: number) {
+    return feed.pruneChanges(this.#memory, before, keep);
+  }
+
+  history(namespace: string, key: string, keep: number, limit: number, now: number) {
+    return this.#memory.all<HistoryRow>(F.HISTORY_LIST, [
+      namespace,
+      key,
+      namespace,
+      key,
+      keep,
+      namespace,
+      key,
+      now,
+      limit,
+    ]);
+  }
+
+  historyVersion(namespace: string, key: string, version: number, keep: number, now: number) {
+    return this.#memory.get<HistoryRow>(F.HISTORY_VERSION, [
+      namespace,
+      key,
+      version,
+      namespace,
+      key,
+      keep,
+      namespace,
+      key,
+      now,
+    ]);
+  }
+
+  pruneHistory(keep: number) {
+    return feed.pruneHistory(this.#memory, keep);
   }
 
   async checkpoint(): Promise<void> {

@@ -1,5 +1,13 @@
 import type { SyncQueryable } from '@hivedb/pool';
-import type { Refusal, RemoveOutcome, RemoveSpec, WriteOutcome, WriteSpec } from './backend.js';
+import type {
+  LockState,
+  Refusal,
+  RemoveOutcome,
+  RemoveSpec,
+  WriteOutcome,
+  WriteSpec,
+} from './backend.js';
+import * as F from './feed-sql.js';
 import * as SQL from './sql.js';
 import type { DataType } from './types.js';
 
@@ -116,8 +124,46 @@ export function removed(
   return { ok: true, existed, version: row.version };
 }
 
+/** The key's lock as it is now (no row: never taken, token 0). */
+export function lockState(tx: SyncQueryable, namespace: string, key: string): LockState {
+  const row = tx.get<LockState>(F.LOCK_PROBE, [namespace, key]);
+  return row ?? { holder: null, token: 0, expiresAt: null };
+}
+
+/**
+ * Checks a write's fence inside its transaction: a refusal, or the write to make. A write that
+ * proves it holds the key's live lock (`lock: true`, or the current token while the lock is
+ * live) may replace a live `locked` entry.
+ */
+export function fenced(tx: SyncQueryable, s: WriteSpec): WriteSpec | Refusal {
+  const f = s.fence!;
+  const lock = lockState(tx, s.namespace, s.key);
+  const holder = lock.holder !== null && lock.expiresAt! > s.now ? lock.holder : null;
+  const current = () => {
+    const p = tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]);
+    return live(p, s.now) ? p.version : null;
+  };
+  if (f.token !== undefined && f.token < lock.token)
+    return { ok: false, reason: 'stale-token', current: current(), lock, token: f.token };
+  if (f.holder !== undefined && holder !== f.holder)
+    return {
+      ok: false,
+      reason: holder === null ? 'lock-not-held' : 'lock-held',
+      current: current(),
+      lock,
+    };
+  const proves = f.holder !== undefined || (f.token === lock.token && holder !== null);
+  return proves && !s.guarded ? { ...s, guarded: true } : s;
+}
+
 /** Runs one write inside a transaction, where nothing can change between the write and the probe. */
-export function writeIn(tx: SyncQueryable, s: WriteSpec): WriteOutcome {
+export function writeIn(tx: SyncQueryable, spec: WriteSpec): WriteOutcome {
+  let s = spec;
+  if (s.fence !== undefined) {
+    const checked = fenced(tx, s);
+    if ('reason' in checked) return checked;
+    s = checked;
+  }
   const [sql, params] = writeStatement(s);
   let row = tx.get<{ version: number }>(sql, params);
   if (row === undefined && s.mode === 'upsert')

@@ -1,4 +1,4 @@
-import type { EntryRow, WriteOutcome, WriteSpec } from './backend.js';
+import type { EntryRow, Fence, WriteOutcome, WriteSpec } from './backend.js';
 import type { StoreContext } from './context.js';
 import { invalidArgument, StoreError } from './errors.js';
 import type { WriteSource } from './events.js';
@@ -31,9 +31,36 @@ export interface PreparedSet {
   /** A plain `set()` proves nothing: it may not replace a live `locked` entry. */
   readonly guarded: false;
   readonly baseVersion: 1;
+  /** `fencingToken` / `lock: true`: checked against the key's lock in the write's transaction. */
+  readonly fence?: Fence;
 }
 
-const SEED_OPTIONS_NOT_YET = ['lock', 'compress', 'fencingToken'] as const;
+const SEED_OPTIONS_NOT_YET = ['compress'] as const;
+
+/** `fencingToken` and `lock` of a `set()`, validated; `undefined` when neither is given. */
+function fenceOf(
+  o: SetOptions,
+  agentId: string | undefined,
+  dataType: DataType,
+): Fence | undefined {
+  const { fencingToken, lock } = o;
+  if (lock !== undefined && typeof lock !== 'boolean')
+    throw invalidArgument('lock', lock, 'a boolean');
+  if (fencingToken === undefined && lock !== true) return undefined;
+  if (fencingToken !== undefined) checkVersion(fencingToken, 'fencingToken');
+  if (lock === true && agentId === undefined)
+    throw invalidArgument('lock', lock, 'lock: true together with agentId (the holder)');
+  if (dataType === 'transient')
+    throw invalidArgument(
+      'dataType',
+      dataType,
+      'a data type on disk: a transient entry cannot be fenced by a lock',
+    );
+  return {
+    ...(fencingToken === undefined ? {} : { token: fencingToken }),
+    ...(lock === true ? { holder: agentId! } : {}),
+  };
+}
 
 /** Validates and serializes one `set()`. Throws before anything is written. */
 export function prepareSet(
@@ -50,7 +77,7 @@ export function prepareSet(
     if (v !== undefined && v !== false)
       throw new StoreError(
         'STORE_NOT_SUPPORTED',
-        `set(…, { ${name} }) is not supported by this release (locks and fencing tokens come with cross-process locks)`,
+        `set(…, { ${name} }) is not supported by this release`,
       );
   }
   const namespace = ctx.namespace(o.namespace);
@@ -74,6 +101,7 @@ export function prepareSet(
     if (o.ifAbsent !== true) throw invalidArgument('ifAbsent', o.ifAbsent, 'a boolean');
     mode = 'create';
   }
+  const fence = fenceOf(o, agentId, dataType);
   const metadata = serializeMetadata(o.metadata);
   const value = serialize(valueInput);
   const size = byteLength(value);
@@ -100,6 +128,7 @@ export function prepareSet(
     agentId,
     guarded: false,
     baseVersion: 1,
+    ...(fence === undefined ? {} : { fence }),
   };
 }
 
@@ -118,6 +147,7 @@ export function specOf(p: PreparedSet, guarded: boolean, baseVersion = 1): Write
     ...(p.expect === undefined ? {} : { expect: p.expect }),
     guarded,
     baseVersion,
+    ...(p.fence === undefined ? {} : { fence: p.fence }),
   };
 }
 

@@ -78,10 +78,13 @@ describe('data types', () => {
     expect(await store.keys({ dataType: 'shared' })).toEqual([]);
   });
 
-  it('get(key, { version }) says history is not kept yet', async () => {
+  it("get(key, { version }) reads a versioned entry's history (see history.test.ts)", async () => {
     const store = await sb().open();
     await store.set('k', 1, { dataType: 'versioned' });
-    await expectRejectCode(store.get('k', { version: 1 } as never), 'STORE_NOT_SUPPORTED');
+    await store.set('k', 2, { dataType: 'versioned' });
+    expect(await store.get('k', { version: 1 })).toBe(1);
+    expect(await store.get('k', { version: 3 })).toBeNull();
+    await expectRejectCode(store.get('k', { version: 0 }), 'STORE_INVALID_ARGUMENT');
   });
 });
 

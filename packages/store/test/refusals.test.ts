@@ -70,7 +70,13 @@ const REFUSED: ReadonlyArray<
     (s) => s.set('k', 1, { version: 1, ifAbsent: true }),
   ],
   ['version 0', 'STORE_INVALID_ARGUMENT', (s) => s.set('k', 1, { version: 0 })],
-  ['the seed lock option', 'STORE_NOT_SUPPORTED', (s) => s.set('k', 1, { lock: true } as never)],
+  ['lock: true without agentId', 'STORE_INVALID_ARGUMENT', (s) => s.set('k', 1, { lock: true })],
+  // lock: true refusals need an agentId, whose failed write the access log records (locks.test.ts).
+  [
+    'a fencing token older than the newest',
+    'STORE_STALE_TOKEN',
+    (s) => s.set('guarded', 'new', { fencingToken: 1 }),
+  ],
   [
     'stale compare-and-set',
     'STORE_VERSION_CONFLICT',
@@ -138,6 +144,9 @@ describe('refused input', () => {
     await store.set('existing', 'value 2', { agentId: 'a1' });
     await store.set('guarded', 'locked value', { dataType: 'locked' });
     await store.set('counter', 5);
+    await store.acquireLock('guarded', 'a1');
+    await store.releaseLock('guarded', 'a1');
+    await store.acquireLock('guarded', 'a2', { ttl: 60_000 }); // token 2, held by a2
     await store.flush();
     const before = await s.checksum();
     for (const [name, code, call] of REFUSED) {
