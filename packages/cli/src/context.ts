@@ -53,9 +53,9 @@ export class CommandContext {
     }
   }
 
-  /** A note for a human on stderr (never with `--json`, so stdout stays one document). */
+  /** A note for a human on stderr (also with `--json`: stdout alone carries the document). */
   note(text: string): void {
-    if (!this.json) this.out.error(`${text}\n`);
+    this.out.error(`${text}\n`);
   }
 
   /** A pool on an existing database of the root (`CLI_NO_ROOT` when it is missing). */

@@ -142,8 +142,24 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
  * Runs the CLI with `argv` (without `node` and the script) and resolves to the exit status:
  * 0 ok, 1 a failed command or check, 2 bad usage. Never calls `process.exit`.
  */
-export async function run(argv: readonly string[], out: Output = processOutput): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  output: Output = processOutput,
+): Promise<number> {
   let pending: Promise<void> | undefined;
+  // With --json, stdout is one document: a command that printed its result and then failed a
+  // check (status, check, demo) does not get a second, error document after it.
+  let wroteStdout = false;
+  const out: Output = {
+    write: (text) => {
+      wroteStdout = true;
+      output.write(text);
+    },
+    error: (text) => output.error(text),
+    get isTTY() {
+      return output.isTTY;
+    },
+  };
   const program = buildProgram(out, (p) => {
     pending = p;
   });
@@ -169,7 +185,7 @@ export async function run(argv: readonly string[], out: Output = processOutput):
     }
     const code = exitCodeOf(err);
     out.error(`hivedb: ${describeError(err, verbose)}\n`);
-    if (wantsJson) {
+    if (wantsJson && !wroteStdout) {
       const c = (err as { code?: unknown }).code;
       out.write(
         `${JSON.stringify({ ok: false, error: { code: typeof c === 'string' ? c : 'ERROR', message: err instanceof Error ? err.message : String(err), details: (err as { details?: unknown }).details } })}\n`,

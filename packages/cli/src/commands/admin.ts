@@ -10,7 +10,7 @@ import {
 } from '@hivedb/schema';
 import type { CommandContext } from '../context.js';
 import { withPool } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, describeError } from '../errors.js';
 import { formatBytes, table } from '../format.js';
 
 /** The databases of a root, in the order commands treat them. */
@@ -110,12 +110,27 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   let namespaces: Record<string, number> = {};
   for (const db of DATABASES) {
     const file = db === 'memory' ? ctx.root.memoryPath : ctx.root.hivePath;
-    const st = await withPool(ctx, db, async (pool) => {
-      const mig = await new Migrator(pool, { database: db }).status();
-      const quick = await validateIntegrity(pool, { quick: true });
-      if (db === 'memory' && mig.applied.length > 0) namespaces = await entriesByNamespace(pool);
-      return { mig, quick };
-    });
+    let st: { mig: MigrationStatus; quick: IntegrityReport };
+    try {
+      st = await withPool(ctx, db, async (pool) => {
+        const mig = await new Migrator(pool, { database: db }).status();
+        const quick = await validateIntegrity(pool, { quick: true });
+        if (db === 'memory' && mig.applied.length > 0) namespaces = await entriesByNamespace(pool);
+        return { mig, quick };
+      });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'CLI_NO_ROOT') throw err;
+      const empty = { applied: [], pending: [], drifted: [], unknown: 0, upToDate: false };
+      dbs.push({
+        database: db,
+        file,
+        bytes: fileSize(file),
+        walBytes: fileSize(`${file}-wal`),
+        migrations: empty,
+        quickCheck: { ok: false, problems: [`cannot open: ${describeError(err, false)}`] },
+      });
+      continue;
+    }
     dbs.push({
       database: db,
       file,
@@ -209,13 +224,24 @@ export async function rollbackCommand(
 
 /** `check`: the full integrity report of both databases. Exit 1 when anything is wrong. */
 export async function checkCommand(ctx: CommandContext): Promise<void> {
-  const reports: IntegrityReport[] = [];
-  for (const db of DATABASES)
-    reports.push(await withPool(ctx, db, (pool) => validateIntegrity(pool, { definitions: db })));
+  const reports: (IntegrityReport | { filename: string; ok: false; openError: string })[] = [];
+  for (const db of DATABASES) {
+    const file = db === 'memory' ? ctx.root.memoryPath : ctx.root.hivePath;
+    reports.push(
+      await withPool(ctx, db, (pool) => validateIntegrity(pool, { definitions: db })).catch(
+        (err: unknown) => {
+          // A file SQLite cannot even open is the worst integrity finding, not a crash of `check`.
+          if ((err as { code?: unknown }).code === 'CLI_NO_ROOT') throw err;
+          return { filename: file, ok: false as const, openError: describeError(err, false) };
+        },
+      ),
+    );
+  }
   const ok = reports.every((r) => r.ok);
   ctx.result({ ok, databases: reports }, () =>
     reports
       .map((r, i) => {
+        if ('openError' in r) return `${DATABASES[i]}.db: FAILED (cannot open)\n  - ${r.openError}`;
         const problems = problemsOf(r);
         return `${DATABASES[i]}.db: ${r.ok ? 'ok' : 'FAILED'} (integrity_check, foreign_key_check, schema; ${r.durationMs.toFixed(0)} ms)${problems.map((p) => `\n  - ${p}`).join('')}`;
       })

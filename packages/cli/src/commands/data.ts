@@ -38,7 +38,7 @@ export async function backupCommand(ctx: CommandContext, file: string): Promise<
     throw new CliError('CLI_IO', `backup: ${target} exists already (choose a new file name)`);
   const r = await withStore(ctx, async (store) => {
     const backup = feature<BackupFn>(store, 'backup');
-    const bar = createProgress(ctx.out, 'backup', { quiet: ctx.json, unit: 'pages' });
+    const bar = createProgress(ctx.out, 'backup', { unit: 'pages' });
     try {
       return await backup(target, {
         onProgress: (p) => {
@@ -80,7 +80,7 @@ export async function exportCommand(
       'export',
     )(opts.namespace === undefined ? {} : { namespace: opts.namespace });
     const bar = createProgress(ctx.out, 'export', {
-      quiet: ctx.json || target === null,
+      quiet: target === null,
       unit: 'entries',
     });
     stream.on('data', (chunk: Buffer | string) => {
@@ -113,10 +113,10 @@ async function countLines(file: string): Promise<number> {
 /** `import FILE`: JSON Lines as written by `export`; all or nothing. */
 export async function importCommand(ctx: CommandContext, file: string): Promise<void> {
   const source = requireFile(file, 'import');
-  const total = ctx.json ? 0 : await countLines(source);
+  const total = await countLines(source);
   const r = await withStore(ctx, async (store) => {
     const run = feature<ImportFn>(store, 'import');
-    const bar = createProgress(ctx.out, 'import', { quiet: ctx.json, unit: 'lines' });
+    const bar = createProgress(ctx.out, 'import', { unit: 'lines' });
     bar.total(total);
     try {
       return await run(source, { onProgress: (p) => bar.update(p.lines) });

@@ -163,7 +163,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
       `[demo] all agents open after ${((performance.now() - wall0) / 1000).toFixed(1)} s; running for ${(durationMs / 1000).toFixed(1)} s`,
     );
 
-    const live = ctx.out.isTTY && !ctx.json;
+    const live = ctx.out.isTTY;
     let lastLine = 0;
     timer = setInterval(() => {
       let ops = 0;
@@ -187,7 +187,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
       const el = Math.min(durationMs, Date.now() - t0) / 1000;
       const line = `[demo] ${el.toFixed(0)}/${(durationMs / 1000).toFixed(0)} s  ${agents} agents  ${formatCount(ops)} ops  ${formatCount(ops / Math.max(el, 0.001))} ops/s  errors ${errors}${feed ? `  feed ${formatCount(changes + parentChanges)}` : ''}  pool ${(pct / Math.max(1, latest.size)).toFixed(0)}%`;
       if (live) ctx.out.error(`\r${line}\u001b[K`);
-      else if (!ctx.json && Date.now() - lastLine >= 5000) {
+      else if (Date.now() - lastLine >= 5000) {
         lastLine = Date.now();
         ctx.out.error(`${line}\n`);
       }

@@ -42,6 +42,8 @@ export function runSwarm(
         let failure: string | null = null;
         let stderr = '';
         child.stderr?.on('data', (d: Buffer) => {
+          // HIVEDB_DEMO_DEBUG=1 passes the agents' stderr through (it is kept for failures anyway).
+          if (process.env.HIVEDB_DEMO_DEBUG) process.stderr.write(d);
           if (stderr.length < 4000) stderr += d.toString('utf8');
         });
         child.on('message', (m: AgentMessage) => {
