@@ -77,6 +77,7 @@ export function stressCase(env: () => CaseEnv, options: StressCaseOptions): void
     store.events.on('error', (ev) => errors.push(ev));
     const half = Math.ceil(options.operations / 2);
     // Round 1 warms caches, statement caches and the heap; round 2 must not grow beyond it.
+    const t0 = performance.now();
     const ops1 = await mixedRound(store, half, 1);
     const fdsMid = countOpenFds();
     const rssMid = await rssAfterGc();
@@ -93,6 +94,10 @@ export function stressCase(env: () => CaseEnv, options: StressCaseOptions): void
     );
     await store.shutdown();
     const fdsAfter = countOpenFds();
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    console.info(
+      `stress: ${ops1 + ops2} operations in ${Math.round(performance.now() - t0)} ms; open fds ${fdsBefore} before, ${fdsMid} after round 1, ${fdsEnd} after round 2, ${fdsAfter} after shutdown; RSS ${mib(rssMid)} MiB after round 1, ${mib(rssEnd)} MiB after round 2`,
+    );
     if (fdsBefore !== null) {
       expect(fdsEnd, 'file handles grew during the second round').toBeLessThanOrEqual(fdsMid! + 2);
       expect(fdsAfter, 'file handles left open after shutdown').toBeLessThanOrEqual(fdsBefore + 2);
