@@ -60,7 +60,7 @@ export function settingsFor(quick) {
  * CPU used by the whole machine and by this process, so that each case can say how much CPU
  * other processes took while it ran (on a 2-core machine a busy neighbour changes every figure).
  */
-function cpuSnapshot() {
+export function cpuSnapshot() {
   const wall = performance.now();
   const own = process.cpuUsage();
   let busy = Number.NaN;
@@ -75,13 +75,16 @@ function cpuSnapshot() {
   return { wall, ownUs: own.user + own.system, busy };
 }
 
-/** CPU taken by other processes between two snapshots, in cores (0 = a quiet machine). */
-function otherCores(a, b) {
+/**
+ * CPU taken by other processes between two snapshots, in cores (0 = a quiet machine).
+ * `childrenUs`: CPU time of this run's own child processes, not counted as others'.
+ */
+export function otherCores(a, b, childrenUs = 0) {
   const seconds = (b.wall - a.wall) / 1000;
   if (!Number.isFinite(a.busy) || seconds <= 0) return null;
   const hz = 100; // USER_HZ: /proc/stat counts in 1/100 s on Linux
   const machine = (b.busy - a.busy) / hz;
-  const own = (b.ownUs - a.ownUs) / 1e6;
+  const own = (b.ownUs - a.ownUs + childrenUs) / 1e6;
   return Math.max(0, (machine - own) / seconds);
 }
 
@@ -188,9 +191,13 @@ async function runRound(c, settings, order) {
  * A round during which other processes took more than BUSY_CORES of CPU is set aside and run
  * again, after waiting for a quiet machine (within the run's waiting budget), up to
  * `settings.maxAttempts` rounds in all; if too few quiet rounds remain, the least
- * disturbed of those set aside fill the gap and the case is marked `underLoad`.
+ * disturbed of those set aside fill the gap and the case is marked `underLoad`. A case's own
+ * `settings` ({ rounds, timeMs, warmupMs, maxAttempts }) override the run's; its `meta` is copied
+ * into the result.
  */
-export async function measureCase(c, settings, log = () => {}) {
+export async function measureCase(c, budget, log = () => {}) {
+  // A case may run fewer or shorter rounds (`c.settings`); the waiting budget stays shared.
+  const settings = c.settings ? { ...budget, ...c.settings } : budget;
   const kept = [];
   const setAside = [];
   let attempts = 0;
@@ -206,7 +213,7 @@ export async function measureCase(c, settings, log = () => {}) {
     const round = await runRound(c, settings, order);
     const busy = round.otherCores !== null && round.otherCores > BUSY_CORES;
     (busy ? setAside : kept).push(round);
-    if (busy) waitedMs += await waitForQuiet(settings);
+    if (busy) waitedMs += await waitForQuiet(budget);
     log(
       `  ${c.id} round ${attempts}: hivedb ${fmtOps(round.hivedb.rate)} bare ` +
         `${fmtOps(round.bare.rate)} ratio ${round.ratio.toFixed(2)}` +
@@ -240,6 +247,8 @@ export async function measureCase(c, settings, log = () => {}) {
     ratioRoundMax: Math.max(...roundRatios),
     roundRatios,
     target: c.target ?? null,
+    meta: c.meta ?? null,
+    settings: c.settings ?? null,
     met: c.target === undefined ? null : ratio >= c.target,
     rounds: kept.length,
     roundsSetAside: attempts - kept.length,

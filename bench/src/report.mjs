@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmtOps } from './harness.mjs';
+import { markdownProcs } from './report-procs.mjs';
 
 function spread(t) {
   return `${fmtOps(t.min)}–${fmtOps(t.max)}`;
@@ -82,6 +83,7 @@ export function markdown(report) {
   out.push('');
   for (const r of report.cases) out.push(`- \`${r.id}\`: ${r.name}`);
   out.push('');
+  out.push(...markdownProcs(report));
   return out.join('\n');
 }
 

@@ -13,12 +13,13 @@ import Database from 'better-sqlite3';
 import { offloadGroups } from './cases/offload.mjs';
 import { poolGroups } from './cases/pool.mjs';
 import { monitorGroups } from './cases/monitor.mjs';
+import { scaleGroups } from './cases/scale.mjs';
 import { storeGroups } from './cases/store.mjs';
 import { measureCase, settingsFor } from './harness.mjs';
+import { runMemory } from './procs/memory.mjs';
+import { runMultiProcess } from './procs/multiprocess.mjs';
 import { printTable, writeResults } from './report.mjs';
-
-// Case groups, in the order they run. Store, monitor and offload groups are added here.
-const GROUPS = [...poolGroups, ...offloadGroups, ...monitorGroups, ...storeGroups];
+import { printProcs } from './report-procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, '..', 'results');
@@ -39,6 +40,21 @@ const { values: args } = parseArgs({
 });
 
 const log = (s) => process.stderr.write(`${s}\n`);
+
+// Case groups, in the order they run: each a set of twins measured in this process.
+const GROUPS = [
+  ...poolGroups,
+  ...offloadGroups,
+  ...monitorGroups,
+  ...storeGroups,
+  ...scaleGroups(args.quick),
+];
+
+// Runs of child processes, after the groups: each writes its own section of the report.
+const SUITES = [
+  { id: 'multiprocess.set', key: 'multiProcess', run: runMultiProcess },
+  { id: 'memory.mixed', key: 'memory', run: runMemory },
+];
 
 /** The file system the databases live on (tmpfs and ext4 commit at very different costs). */
 function fsType(dir) {
@@ -123,6 +139,8 @@ async function main() {
   });
   try {
     for (const group of GROUPS) {
+      // A group that names its case ids is not even opened when the filter leaves none of them.
+      if (args.filter && group.ids && !group.ids.some((id) => id.includes(args.filter))) continue;
       const groupDir = path.join(tmpDir, group.name.replace(/\W+/g, '-'));
       fs.mkdirSync(groupDir);
       log(`${group.name}: preparing ${groupDir}`);
@@ -142,12 +160,20 @@ async function main() {
         await opened.close();
       }
     }
+    for (const suite of SUITES) {
+      if (args.filter && !suite.id.includes(args.filter)) continue;
+      const dir = path.join(tmpDir, suite.id.replace(/\W+/g, '-'));
+      fs.mkdirSync(dir);
+      log(`${suite.id}: child processes in ${dir}`);
+      report[suite.key] = await suite.run({ dir, quick: args.quick, log });
+    }
   } finally {
     cleanUp();
   }
   report.durationS = (performance.now() - started) / 1000;
   process.stdout.write('\n');
   printTable(report.cases);
+  printProcs(report);
   const name =
     (args.out && path.basename(args.out)) ??
     (args.filter ? undefined : args.quick ? 'quick' : 'latest');

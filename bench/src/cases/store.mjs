@@ -5,10 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
-import { createPool } from '@hivedb/pool';
 import { SharedMemoryStore } from '@hivedb/store';
 import Keyv from 'keyv';
 import { COMPARED_PRAGMAS, makeValues, openBare, prng, readPragmas } from '../data.mjs';
+import {
+  checkPragmas,
+  INCREMENT_SQL,
+  READ_SQL,
+  storeWriterPragmas,
+  UPSERT_QUIET_SQL,
+  UPSERT_SQL,
+} from '../store-sql.mjs';
 
 const ENTRIES = 10_000;
 const HIVE_NS = 'bench_store';
@@ -57,46 +64,8 @@ const entryValue = (id, step) => ({
   done: (step & 1) === 1,
 });
 
-// The store's own SQL (packages/store/src/sql.ts), for the bare twins: the same rows, the same
-// statements, the same work per row.
-const INSERT_ENTRY = `INSERT INTO shared_memory (namespace, key, data_type, value, metadata,
-  version, created_at, updated_at, expires_at, size_bytes, access_count, last_accessed)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)`;
-const EXPIRED = `(shared_memory.expires_at IS NOT NULL AND shared_memory.expires_at <= excluded.updated_at)`;
-const SAME_TYPE_UPDATE = `ON CONFLICT (namespace, key) DO UPDATE SET
-  value = excluded.value,
-  metadata = excluded.metadata,
-  version = coalesce(shared_memory.version, 1) + 1,
-  updated_at = max(excluded.updated_at, shared_memory.created_at),
-  expires_at = excluded.expires_at,
-  size_bytes = excluded.size_bytes
-  WHERE shared_memory.data_type = excluded.data_type
-    AND (shared_memory.data_type <> 'locked' OR ?)
-    AND NOT ${EXPIRED}`;
-/** `set`'s statement (UPSERT_SAME): the new version comes back. */
-const UPSERT_SQL = `${INSERT_ENTRY} ${SAME_TYPE_UPDATE} RETURNING version`;
-/** `setBulk`'s statement (UPSERT_SAME_QUIET): no RETURNING. */
-const UPSERT_QUIET_SQL = `${INSERT_ENTRY} ${SAME_TYPE_UPDATE}`;
-const READ_SQL = 'SELECT value FROM shared_memory WHERE namespace = ? AND key = ?';
-const INCREMENT_SQL = `UPDATE shared_memory SET value = value + 1, version = version + 1,
-  updated_at = ? WHERE namespace = ? AND key = ? RETURNING value`;
 const LIST_SQL = `SELECT key, value FROM shared_memory WHERE namespace = ? AND key >= ? AND key < ?
   AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ${LIST_LIMIT}`;
-
-/** The pragmas the store's pool gives its writer: a pool opened with the store's pool options. */
-async function storeWriterPragmas(root) {
-  const probe = createPool({ filename: 'memory.db', root });
-  try {
-    const lease = await probe.acquire({ mode: 'write' });
-    try {
-      return readPragmas(lease.raw);
-    } finally {
-      lease.release();
-    }
-  } finally {
-    await probe.close();
-  }
-}
 
 /** keyv's own connection (node-sqlite3), given the same pragmas as the bare one, then checked. */
 async function openKeyv(file, pragmas) {
@@ -119,14 +88,6 @@ async function openKeyv(file, pragmas) {
     seen[name] = Object.values(rows[0])[0];
   }
   return { keyv, adapter, pragmas: seen };
-}
-
-function checkPragmas(label, a, b) {
-  for (const key of ['journal_mode', 'synchronous', 'cache_size', 'mmap_size', 'temp_store']) {
-    if (String(a[key]).toLowerCase() !== String(b[key]).toLowerCase()) {
-      throw new Error(`pragma ${key} differs: ${label} ${a[key]}, store ${b[key]}`);
-    }
-  }
 }
 
 async function openStore(dir) {

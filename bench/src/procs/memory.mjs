@@ -1,0 +1,68 @@
+// Memory (issue 10): RSS and heap of one fresh process after 100k and after 1M mixed operations
+// through the store, and the growth between them; the same for a process doing the same
+// operations with the store's statements on bare better-sqlite3.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SharedMemoryStore } from '@hivedb/store';
+import { storeWriterPragmas } from '../store-sql.mjs';
+import { runChildren } from './fork.mjs';
+
+/** The mix: 40 % get, 30 % set, 10 % delete, 15 % increment, 5 % list of 20 by prefix. */
+const MIX = { get: 0.4, set: 0.3, delete: 0.1, increment: 0.15, list: 0.05 };
+const CHECKPOINTS = { full: [100_000, 1_000_000], quick: [10_000, 20_000] };
+
+/** The figures of one twin: memory at each checkpoint, growth between the last two, ops/s. */
+function summarize(result) {
+  const { points } = result;
+  const [a, b] = points.slice(-2);
+  return {
+    points,
+    counts: result.counts,
+    rate: (b.ops / b.elapsedMs) * 1000,
+    rssGrowth: b.rss - a.rss,
+    heapGrowth: b.heapUsed - a.heapUsed,
+    heapGrowthPerKOps: ((b.heapUsed - a.heapUsed) / (b.ops - a.ops)) * 1000,
+  };
+}
+
+/** Runs the store child, then the bare child (each fresh, alone), on one memory.db. */
+export async function runMemory({ dir, quick, log }) {
+  const checkpoints = CHECKPOINTS[quick ? 'quick' : 'full'];
+  const projectRoot = path.join(dir, 'project');
+  fs.mkdirSync(projectRoot);
+  const created = await SharedMemoryStore.open({ projectRoot });
+  await created.shutdown();
+  const root = path.join(projectRoot, '.hive-mind');
+  const pragmas = await storeWriterPragmas(root);
+  const started = performance.now();
+  const out = {};
+  for (const twin of ['hivedb', 'bare']) {
+    const cfg = {
+      twin,
+      projectRoot,
+      file: path.join(root, 'memory.db'),
+      pragmas,
+      namespace: `mem_${twin}`,
+      checkpoints,
+      mix: MIX,
+    };
+    const [result] = await runChildren('memory-child.mjs', [cfg], {
+      execArgv: ['--expose-gc'],
+      timeoutMs: 600_000,
+    });
+    out[twin] = summarize(result);
+    const last = result.points.at(-1);
+    log(
+      `  memory ${twin}: ${last.ops} ops, rss ${(last.rss / 2 ** 20).toFixed(1)} MiB, heap ${(last.heapUsed / 2 ** 20).toFixed(1)} MiB, ${Math.round(out[twin].rate)} ops/s`,
+    );
+  }
+  return {
+    checkpoints,
+    mix: MIX,
+    keys: 10_000,
+    hivedbCode: 'store.get/set/delete/increment/list (cache on, the defaults)',
+    bareCode: "the store's statements on one better-sqlite3 connection, autocommit",
+    ...out,
+    durationS: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,137 @@
+// Multi-process writes (issue 10): 1, 2, 4 and 8 child processes write to one memory.db, each
+// through `SharedMemoryStore.set` (hivedb) or the store's upsert on bare better-sqlite3 in
+// autocommit with the same busy_timeout (bare), for a fixed time. Figures: total writes/s, p99
+// latency of one write (every child's histogram merged), and errors (which must be zero).
+import fs from 'node:fs';
+import path from 'node:path';
+import { SharedMemoryStore } from '@hivedb/store';
+import { cpuSnapshot, median, otherCores } from '../harness.mjs';
+import { openBare } from '../data.mjs';
+import { storeWriterPragmas } from '../store-sql.mjs';
+import { runChildren } from './fork.mjs';
+import { histogram, merge, percentile } from './latency.mjs';
+
+/** Process counts, seconds of writing per run, and rounds (the twins' order alternates). */
+const PLAN = {
+  full: { processes: [1, 2, 4, 8], durationMs: 1000, rounds: 3 },
+  quick: { processes: [1, 2], durationMs: 500, rounds: 1 },
+};
+
+/** One run: `n` children of one twin writing together. */
+async function runOnce(twin, n, shared, durationMs) {
+  const configs = Array.from({ length: n }, (_, index) => ({
+    ...shared,
+    twin,
+    index,
+    namespace: `mp_${twin}`,
+    durationMs,
+  }));
+  let cpu0 = null;
+  let cpu1 = null;
+  const results = await runChildren('writer-child.mjs', configs, {
+    timeoutMs: durationMs,
+    onGo: () => {
+      cpu0 = cpuSnapshot();
+    },
+    onResults: () => {
+      cpu1 = cpuSnapshot();
+    },
+  });
+  const h = histogram();
+  for (const r of results) merge(h, r.histogram);
+  const elapsedS = Math.max(...results.map((r) => r.elapsedMs)) / 1000;
+  const ops = results.reduce((s, r) => s + r.ops, 0);
+  const errors = {};
+  for (const r of results)
+    for (const [code, k] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + k;
+  return {
+    rate: ops / elapsedS,
+    ops,
+    failed: results.reduce((s, r) => s + r.failed, 0),
+    errors,
+    p50Us: percentile(h, 0.5),
+    p99Us: percentile(h, 0.99),
+    maxUs: percentile(h, 1),
+    perChildRates: results.map((r) => r.ops / (r.elapsedMs / 1000)),
+    // Children's CPU is theirs, not others': only the wall time around them is compared.
+    otherCores: otherCores(
+      cpu0,
+      cpu1,
+      results.reduce((s, r) => s + r.cpuUs, 0),
+    ),
+    histogram: h,
+  };
+}
+
+function summarize(runs) {
+  const h = histogram();
+  for (const r of runs)
+    merge(
+      h,
+      [...r.histogram.entries()].filter(([, k]) => k > 0),
+    );
+  const errors = {};
+  for (const r of runs)
+    for (const [code, k] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + k;
+  return {
+    median: median(runs.map((r) => r.rate)),
+    min: Math.min(...runs.map((r) => r.rate)),
+    max: Math.max(...runs.map((r) => r.rate)),
+    p50Us: percentile(h, 0.5),
+    p99Us: percentile(h, 0.99),
+    maxUs: percentile(h, 1),
+    ops: runs.reduce((s, r) => s + r.ops, 0),
+    failed: runs.reduce((s, r) => s + r.failed, 0),
+    errors,
+    runs: runs.map(({ histogram: _, ...r }) => r),
+  };
+}
+
+/**
+ * Runs every process count, both twins per round, and returns the figures for the report.
+ * `dir` is an empty folder that holds the project (its memory.db is created by the store).
+ */
+export async function runMultiProcess({ dir, quick, log }) {
+  const plan = PLAN[quick ? 'quick' : 'full'];
+  const projectRoot = path.join(dir, 'project');
+  fs.mkdirSync(projectRoot);
+  const created = await SharedMemoryStore.open({ projectRoot });
+  await created.shutdown();
+  const root = path.join(projectRoot, '.hive-mind');
+  const file = path.join(root, 'memory.db');
+  const pragmas = await storeWriterPragmas(root);
+  const shared = { projectRoot, file, pragmas };
+  const admin = openBare(file, pragmas);
+  const started = performance.now();
+  const rows = [];
+  try {
+    for (const n of plan.processes) {
+      const runs = { hivedb: [], bare: [] };
+      for (let r = 0; r < plan.rounds; r++) {
+        for (const twin of r % 2 === 0 ? ['hivedb', 'bare'] : ['bare', 'hivedb']) {
+          admin.pragma('wal_checkpoint(TRUNCATE)');
+          const run = await runOnce(twin, n, shared, plan.durationMs);
+          runs[twin].push(run);
+          log(
+            `  multiprocess ${n} × ${twin}: ${Math.round(run.rate)} writes/s, p99 ${run.p99Us?.toFixed(0)} µs, ${run.failed} errors`,
+          );
+        }
+      }
+      const hivedb = summarize(runs.hivedb);
+      const bare = summarize(runs.bare);
+      rows.push({ processes: n, hivedb, bare, ratio: hivedb.median / bare.median });
+    }
+  } finally {
+    admin.close();
+  }
+  return {
+    ...plan,
+    pragmas,
+    hivedbCode: 'await store.set(key, value, { namespace }) in each process, one after another',
+    bareCode:
+      "upsert.get(…) /* the store's upsert, autocommit, same busy_timeout */ in each process",
+    rows,
+    storeErrors: rows.reduce((s, r) => s + r.hivedb.failed, 0),
+    durationS: (performance.now() - started) / 1000,
+  };
+}
