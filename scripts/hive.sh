@@ -66,7 +66,10 @@ case "$cmd" in
   start)
     setup
     turbo run build --output-logs=errors-only >&2
-    node scripts/main.mjs "$@"
+    # The main job: the `hivedb demo` swarm (agent processes sharing ./.hive-mind/memory.db, the
+    # monitor attached, lost updates and integrity checked, the HTML report written). Arguments
+    # after `npm start --` go to the demo (`--agents 8 --duration 10s --root DIR`).
+    node packages/cli/dist/bin.js demo "$@"
     ;;
   test)
     setup

@@ -125,7 +125,7 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
   bind(
     sub('demo', 'a swarm of agent processes sharing one memory.db, with the monitor attached')
       .option('--agents <n>', 'agent processes', '24')
-      .option('--duration <d>', 'how long they work (30s, 1m)', '25s')
+      .option('--duration <d>', 'how long they work (30s, 1m)', '20s')
       .option('--html <file>', 'where the HTML report goes (default <root>/report.html)')
       .option(
         '--sample-rate <r>',

@@ -115,6 +115,10 @@ describe('demo and report', () => {
     // self-contained: no script, no external resource
     expect(source).not.toMatch(/<script|<link|src=|https?:\/\//i);
 
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does)`,
+      );
     const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'hivedb-chromium-'));
     const requests: string[] = [];
     const context = await chromium.launchPersistentContext(userDataDir, {

@@ -63,7 +63,7 @@ function insertCliRow(
 export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions): Promise<void> {
   const agents = parseInteger(opts.agents ?? '24', '--agents', 1) ?? 24;
   if (agents > 256) throw new CliError('CLI_USAGE', `--agents: at most 256 (got ${agents})`);
-  const durationMs = parseDuration(opts.duration ?? '25s', '--duration') ?? 25_000;
+  const durationMs = parseDuration(opts.duration ?? '20s', '--duration') ?? 20_000;
   if (durationMs < 500)
     throw new CliError('CLI_USAGE', `--duration: at least 500ms (got ${opts.duration})`);
   const sampleRate = parseRate(opts.sampleRate);
