@@ -5,6 +5,7 @@
  * JSON text; validation, the read cache, transient entries and events stay above it.
  * A contract file: types only.
  */
+import type { TransferBackend } from './transfer-backend.js';
 import type { DataType } from './types.js';
 
 /** An entry as stored: the value and metadata still JSON text. */
@@ -212,6 +213,8 @@ export interface NamespaceUsage {
 export interface StoreBackend {
   /** Where `memory.db` and `hive.db` are. */
   readonly files: { readonly memory: string; readonly hive: string };
+  /** Backup, restore, export and import of the entries' database. */
+  readonly transfer: TransferBackend;
   /**
    * A number that moves whenever any process may have committed to the entries' database;
    * `undefined` when it cannot tell. A value read while it was `g` equals a fresh read while it is still `g`.

@@ -42,7 +42,13 @@ export type StoreErrorCode =
   /** A write's `fencingToken` is older than the newest issued for the key; details: token, newest. Nothing written. */
   | 'STORE_STALE_TOKEN'
   /** A subscription's `since` (or a subscriber that fell behind) is older than the pruned change log: changes were missed. */
-  | 'STORE_CHANGES_PRUNED';
+  | 'STORE_CHANGES_PRUNED'
+  /** `backup()` could not write its copy (destination exists, folder missing, I/O error); nothing was left at the path. */
+  | 'STORE_BACKUP_FAILED'
+  /** `restore()` refused a file (`details.reason`: not-found, not-sqlite, integrity, schema, page-size); the live database is unchanged. */
+  | 'STORE_RESTORE_REFUSED'
+  /** `import()` met a bad record (`details.line`, `details.reason`); nothing was imported. */
+  | 'STORE_IMPORT_INVALID';
 
 /**
  * The error `@hivedb/store` throws: a `HiveDbError` (so `name === 'HiveDbError'` and

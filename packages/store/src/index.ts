@@ -8,6 +8,12 @@ export type { AtomicInfo } from './atomic.js';
 export { Batch } from './batch.js';
 export { StoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
+export type { BackupOptions, BackupResult } from './backup.js';
+export type { RestoreResult } from './restore.js';
+export type { ExportOptions } from './export.js';
+export type { ImportOptions, ImportResult } from './import.js';
+export type { ImportSource } from './jsonl.js';
+export type { BackupProgress } from './transfer-backend.js';
 export { DEFAULT_STORE_OPTIONS, resolveStoreOptions } from './options.js';
 export type {
   ChangeFeedOptions,

@@ -48,6 +48,12 @@ import {
   type TouchResult,
 } from './types.js';
 import { set } from './write.js';
+import type { Readable } from 'node:stream';
+import { type BackupOptions, type BackupResult, backup } from './backup.js';
+import { exportEntries, exportNamespace, type ExportOptions } from './export.js';
+import { type ImportOptions, type ImportResult, importEntries } from './import.js';
+import type { ImportSource } from './jsonl.js';
+import { type RestoreResult, restore } from './restore.js';
 
 type State = 'new' | 'opening' | 'ready' | 'failed' | 'closed';
 
@@ -422,5 +428,54 @@ export class SharedMemoryStore {
     await ctx.backend.close();
     ctx.transient.clearAll();
     ctx.cache?.clear();
+  }
+
+  /**
+   * Writes an online backup of `memory.db` to `path` (a new file; `STORE_BACKUP_FAILED` if it
+   * exists): every entry committed before the call, from one snapshot, while writers of this and
+   * other processes go on. `onProgress` gets `{ totalPages, remainingPages }` between steps.
+   */
+  backup(path: string, options?: BackupOptions): Promise<BackupResult> {
+    return this.#run('backup', (ctx) => backup(ctx, path, options));
+  }
+
+  /**
+   * Replaces the contents of `memory.db` with a backup, after verifying a copy of it; refuses
+   * (`STORE_RESTORE_REFUSED`, `details.reason`) a file that is not SQLite, fails
+   * `integrity_check`, or lacks the memory schema, leaving the live database unchanged. An
+   * older schema is migrated forward. Caches are dropped; transient entries are gone.
+   */
+  restore(path: string): Promise<RestoreResult> {
+    return this.#run('restore', (ctx) => restore(ctx, path));
+  }
+
+  /**
+   * The live entries (of `namespace`, or all) as a stream of UTF-8 JSON Lines, read in keyset
+   * pages (constant memory). Expired and transient entries are not exported. Throws
+   * `STORE_NOT_READY` / `STORE_CLOSED` / `STORE_INVALID_…` at once; a later failure destroys the stream.
+   */
+  export(options?: ExportOptions): Readable {
+    if (this.#state !== 'ready') throw this.#notReady();
+    const ctx = this.#ctx!;
+    return exportEntries(exportNamespace(ctx, options), (read) => this.#run('export', read));
+  }
+
+  /**
+   * Imports JSON Lines (as `export()` writes them) from a file path, a stream or an async
+   * iterable: all records, validated and staged first, then written in one transaction; a bad
+   * record rejects with `STORE_IMPORT_INVALID` naming its line, and nothing is imported.
+   */
+  import(source: ImportSource, options?: ImportOptions): Promise<ImportResult> {
+    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
+    const check = (): void => {
+      if (this.#state !== 'ready') throw this.#notReady();
+    };
+    return importEntries(this.#ctx!, source, options, {
+      check,
+      run: (op) => this.#run('import', op),
+    }).catch((err: unknown) => {
+      if (!isStoreOutcome(err)) this.#ctx?.reportError('import', err);
+      throw err;
+    });
   }
 }

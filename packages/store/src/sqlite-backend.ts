@@ -37,6 +37,7 @@ import {
   writeStatement,
 } from './sqlite-statements.js';
 import type { DataType } from './types.js';
+import { SqliteTransfer } from './sqlite-transfer.js';
 
 /** What `openSqliteBackend` needs. */
 export interface SqliteBackendOptions {
@@ -80,6 +81,7 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Sto
 
 class SqliteBackend implements StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
+  readonly transfer: SqliteTransfer;
   readonly #memory: Pool;
   readonly #hive: Pool;
 
@@ -87,6 +89,7 @@ class SqliteBackend implements StoreBackend {
     this.#memory = memory;
     this.#hive = hive;
     this.files = { memory: memory.filename, hive: hive.filename };
+    this.transfer = new SqliteTransfer(memory);
   }
 
   generation(): number | undefined {
