@@ -470,11 +470,18 @@ export class SharedMemoryStore {
     const check = (): void => {
       if (this.#state !== 'ready') throw this.#notReady();
     };
+    // A fault of the final step is reported by #run; one of the staging, here.
+    const reported = new WeakSet<object>();
     return importEntries(this.#ctx!, source, options, {
       check,
-      run: (op) => this.#run('import', op),
+      run: (op) =>
+        this.#run('import', op).catch((err: unknown) => {
+          if (err !== null && typeof err === 'object') reported.add(err);
+          throw err;
+        }),
     }).catch((err: unknown) => {
-      if (!isStoreOutcome(err)) this.#ctx?.reportError('import', err);
+      const seen = err !== null && typeof err === 'object' && reported.has(err);
+      if (!seen && !isStoreOutcome(err)) this.#ctx?.reportError('import', err);
       throw err;
     });
   }

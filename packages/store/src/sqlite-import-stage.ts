@@ -15,8 +15,9 @@ const STAGE_INSERT = `INSERT INTO entries (namespace, key, data_type, value, met
 
 const STAGE_LINE = 'SELECT line FROM entries WHERE namespace = ? AND key = ?';
 
-/** The alias the staging file is attached under on the live writer. */
-const ALIAS = 'hivedb_import';
+// Each import attaches its staging file under its own alias (made here, never from input), so
+// that two imports in flight on the one writer never read each other's file.
+let aliases = 0;
 
 /** Page cache of the staging file, on its own connection and where attached (KiB, negative). */
 const STAGE_CACHE_KIB = -2048;
@@ -30,10 +31,12 @@ const COPY_CHUNK = 50_000;
  * imported one, or one past the replaced entry's when that is higher, so that a version a
  * caller read before the import never matches different content after it.
  */
-const COPY = `INSERT INTO main.shared_memory (namespace, key, data_type, value, metadata, version,
+const copySql = (
+  alias: string,
+): string => `INSERT INTO main.shared_memory (namespace, key, data_type, value, metadata, version,
   created_at, updated_at, expires_at, size_bytes, access_count, last_accessed)
   SELECT namespace, key, data_type, value, metadata, version, created_at, updated_at, expires_at,
-  size_bytes, 0, NULL FROM ${ALIAS}.entries WHERE rowid > ? AND rowid <= ?
+  size_bytes, 0, NULL FROM ${alias}.entries WHERE rowid > ? AND rowid <= ?
   ON CONFLICT (namespace, key) DO UPDATE SET
   data_type = excluded.data_type,
   value = excluded.value,
@@ -121,13 +124,12 @@ class SqliteImportStage implements ImportStage {
     if (last === 0) return 0;
     // ATTACH and DETACH cannot run inside a transaction: they go on the writer just before and
     // after the one transaction that copies.
+    const alias = `hivedb_import_${++aliases}`;
+    const copy = copySql(alias);
     await this.#live.withConnection(
       (lease) => {
-        // Left attached by an import whose DETACH failed: it goes first.
-        if (lease.raw.prepare('SELECT 1 FROM pragma_database_list WHERE name = ?').get(ALIAS))
-          lease.raw.exec(`DETACH DATABASE ${ALIAS}`);
-        lease.raw.prepare(`ATTACH DATABASE ? AS ${ALIAS}`).run(this.#file);
-        lease.raw.exec(`PRAGMA ${ALIAS}.cache_size = ${STAGE_CACHE_KIB}`);
+        lease.raw.prepare(`ATTACH DATABASE ? AS ${alias}`).run(this.#file);
+        lease.raw.exec(`PRAGMA ${alias}.cache_size = ${STAGE_CACHE_KIB}`);
       },
       { mode: 'write' },
     );
@@ -135,16 +137,15 @@ class SqliteImportStage implements ImportStage {
       return await this.#live.transaction((tx) => {
         let copied = 0;
         for (let from = 0; from < last; from += COPY_CHUNK)
-          copied += tx.run(COPY, [from, Math.min(last, from + COPY_CHUNK)]).changes;
+          copied += tx.run(copy, [from, Math.min(last, from + COPY_CHUNK)]).changes;
         return copied;
       });
     } finally {
-      // A failed DETACH must not hide the copy's own outcome; the next ATTACH would then fail
-      // loudly ("already in use"), never import into the wrong file.
+      // A failed DETACH must not hide the copy's own outcome (the alias is never reused).
       await this.#live
         .withConnection(
           (lease) => {
-            lease.raw.exec(`DETACH DATABASE ${ALIAS}`);
+            lease.raw.exec(`DETACH DATABASE ${alias}`);
           },
           { mode: 'write' },
         )

@@ -162,6 +162,25 @@ describe('export / import (JSON Lines)', () => {
     expect(await store.get('dead')).toBeNull();
   });
 
+  it('concurrent imports each write their own records', async () => {
+    const s = sb();
+    const store = await s.open();
+    const source = (tag: string) =>
+      Readable.from(
+        Array.from(
+          { length: 3000 },
+          (_, i) => `${JSON.stringify({ key: `${tag}${i}`, value: tag })}\n`,
+        ),
+      );
+    const results = await Promise.all(['a', 'b', 'c'].map((t) => store.import(source(t))));
+    expect(results).toEqual(Array(3).fill({ lines: 3000, entries: 3000 }));
+    for (const t of ['a', 'b', 'c']) {
+      const keys = await store.keys({ pattern: new RegExp(`^${t}\\d+$`) });
+      expect(keys).toHaveLength(3000);
+      expect(await store.get(`${t}2999`)).toBe(t);
+    }
+  });
+
   it('reads async iterables of bytes split inside a character, and refuses bad sources', async () => {
     const s = sb();
     const store = await s.open();
