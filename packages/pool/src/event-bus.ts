@@ -36,6 +36,11 @@ export interface EventSource<M extends EventMap> {
   listenerCount(event: keyof WithListenerError<M> & string): number;
 }
 
+/** Whether an event has listeners, kept current by its bus (see `EventBus.flag`). */
+export interface ListeningFlag {
+  on: boolean;
+}
+
 /**
  * A typed event bus over eventemitter3. Only the package that owns it emits.
  *
@@ -48,6 +53,10 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
   readonly #ee = new EventEmitter();
   /** event → listener → the isolating wrappers registered for it (so `off(fn)` finds them). */
   readonly #wrappers = new Map<string, Map<Listener<never>, Set<Listener<unknown>>>>();
+  /** event → listeners registered. */
+  #counts: Record<string, number> = Object.create(null);
+  /** event → its live flag (see `flag()`). */
+  readonly #flags = new Map<string, ListeningFlag>();
   #warned = false;
 
   on<K extends keyof WithListenerError<M> & string>(
@@ -74,12 +83,33 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
     const wrappers = byListener?.get(listener as Listener<never>);
     if (wrappers === undefined) return this;
     for (const w of wrappers) this.#ee.off(event, w);
+    this.#count(event, -wrappers.size);
     byListener!.delete(listener as Listener<never>);
     return this;
   }
 
   listening(event: keyof M & string): boolean {
-    return this.#ee.listenerCount(event) > 0;
+    return (this.#counts[event] ?? 0) > 0;
+  }
+
+  /**
+   * A live flag for `event`: `flag.on` is true while it has listeners. Hot paths hold the flag and
+   * read one property per call instead of looking the event up.
+   */
+  flag(event: keyof M & string): ListeningFlag {
+    let f = this.#flags.get(event);
+    if (f === undefined) {
+      f = { on: this.listening(event) };
+      this.#flags.set(event, f);
+    }
+    return f;
+  }
+
+  #count(event: string, delta: number): void {
+    const n = (this.#counts[event] ?? 0) + delta;
+    this.#counts[event] = n;
+    const f = this.#flags.get(event);
+    if (f !== undefined) f.on = n > 0;
   }
 
   listenerCount(event: keyof WithListenerError<M> & string): number {
@@ -90,6 +120,8 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
   removeAllListeners(): void {
     this.#ee.removeAllListeners();
     this.#wrappers.clear();
+    this.#counts = Object.create(null);
+    for (const f of this.#flags.values()) f.on = false;
   }
 
   /**
@@ -120,6 +152,7 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
     const wrapper: Listener<unknown> = (payload) => {
       if (once) {
         wrappers.delete(wrapper);
+        this.#count(event, -1);
         if (wrappers.size === 0) byListener.delete(listener as Listener<never>);
       }
       try {
@@ -129,6 +162,7 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
       }
     };
     wrappers.add(wrapper);
+    this.#count(event, 1);
     return wrapper;
   }
 

@@ -9,7 +9,7 @@ export type {
   BeginTransactionOptions,
 } from './connection-manager.js';
 export { EventBus } from './event-bus.js';
-export type { EventMap, EventSource, ListenerErrorPayload } from './event-bus.js';
+export type { EventMap, EventSource, ListenerErrorPayload, ListeningFlag } from './event-bus.js';
 export { HiveDbError, isHiveDbError, isBusyError, isUnwellError, sqliteCodeOf } from './errors.js';
 export type { HiveDbErrorOptions, PoolErrorCode } from './errors.js';
 export { DEFAULT_POOL_OPTIONS, resolvePoolOptions } from './options.js';

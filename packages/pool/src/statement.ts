@@ -80,6 +80,27 @@ function call(
   }
 }
 
+/**
+ * `stmt.run(...params)` for a statement that returns no rows: the write path of a transaction,
+ * without the op dispatch of `executeSlot`. Throws SQLite's own error.
+ */
+export function runPlain(stmt: BetterSqlite3.Statement, params: BindParams | undefined): RunResult {
+  if (params === undefined) return stmt.run();
+  if (!Array.isArray(params)) return stmt.run(params);
+  switch (params.length) {
+    case 0:
+      return stmt.run();
+    case 1:
+      return stmt.run(params[0]);
+    case 2:
+      return stmt.run(params[0], params[1]);
+    case 3:
+      return stmt.run(params[0], params[1], params[2]);
+    default:
+      return stmt.run(...(params as unknown[]));
+  }
+}
+
 function run(
   conn: Connection,
   slot: StatementSlot,

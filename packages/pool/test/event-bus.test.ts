@@ -62,4 +62,30 @@ describe('EventBus', () => {
       process.off('warning', onWarning);
     }
   });
+
+  it('flag(event).on follows on, once, off and removeAllListeners', () => {
+    const bus = new EventBus<{ tick: { n: number }; tock: { n: number } }>();
+    const flag = bus.flag('tick');
+    expect(flag.on).toBe(false);
+    const a = () => {};
+    const b = () => {};
+    bus.on('tick', a).on('tick', a);
+    expect(flag.on).toBe(true);
+    expect(bus.flag('tock').on).toBe(false);
+    bus.off('tick', a);
+    expect(flag.on).toBe(false);
+    bus.once('tick', b);
+    expect(flag.on && bus.listening('tick')).toBe(true);
+    bus.emit('tick', { n: 1 });
+    expect(flag.on || bus.listening('tick')).toBe(false);
+    bus.once('tick', b);
+    bus.off('tick', b);
+    expect(flag.on).toBe(false);
+    bus.on('tick', a);
+    bus.removeAllListeners();
+    expect(flag.on).toBe(false);
+    bus.on('tick', b);
+    expect(bus.flag('tick')).toBe(flag);
+    expect(flag.on).toBe(true);
+  });
 });

@@ -138,4 +138,37 @@ describe('query timeouts stop the work (watchdog extension)', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(await pool.all('SELECT * FROM t')).toEqual([]);
   });
+
+  it('a long transaction is re-armed: an await longer than queryTimeout, and a synchronous run of statements longer than it, both go on', async () => {
+    const s = sb();
+    const pool = s.pool({ filename: 'qt.db', queryTimeout: 200 });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)');
+    const inserted = await pool.transaction(async (t) => {
+      t.run('INSERT INTO t (v) VALUES (?)', [1]);
+      // The refresh timer marks the re-arm due; the first statement after the await re-arms.
+      await new Promise((r) => setTimeout(r, 450));
+      t.run('INSERT INTO t (v) VALUES (?)', [2]);
+      // About 400 ms of short statements with no await: the clock is read every few statements.
+      const until = performance.now() + 400;
+      let n = 2;
+      while (performance.now() < until) {
+        t.run('INSERT INTO t (v) VALUES (?)', [++n]);
+        t.get('SELECT count(*) AS c FROM t');
+      }
+      return n;
+    });
+    expect((await pool.get<{ c: number }>('SELECT count(*) AS c FROM t'))?.c).toBe(inserted);
+    // And a runaway statement at the end of such a transaction is still stopped at queryTimeout.
+    const started = performance.now();
+    const err = await rejectionOf(
+      pool.transaction(async (t) => {
+        await new Promise((r) => setTimeout(r, 300));
+        for (let i = 0; i < 100; i++) t.run('INSERT INTO t (v) VALUES (?)', [-i]);
+        t.run(ENDLESS_INSERT);
+      }),
+    );
+    expect(err.code).toBe('POOL_QUERY_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect((await pool.get<{ c: number }>('SELECT count(*) AS c FROM t WHERE v < 0'))?.c).toBe(0);
+  });
 });
