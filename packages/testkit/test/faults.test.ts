@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { validateIntegrity } from '@hivedb/schema';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  assertSerializable,
   corruptPage,
   createTempDir,
   diskFullPragmas,
@@ -63,6 +64,24 @@ describe('fixtures', () => {
     const pool = await openTestPool(dir.path, { filename: 'm.db', migrate: 'memory' });
     cleanups.push(() => pool.close());
     expect((await validateIntegrity(pool, { definitions: 'memory' })).ok).toBe(true);
+  });
+
+  it('a suite configuration must be plain JSON: child processes open the same one', () => {
+    expect(assertSerializable({ store: { maxConnections: 2 }, pool: { busyTimeout: 50 } })).toEqual(
+      {
+        store: { maxConnections: 2 },
+        pool: { busyTimeout: 50 },
+      },
+    );
+    for (const bad of [
+      { store: { clock: () => 1 } },
+      { store: { projectRoot: undefined } },
+      { monitor: { since: new Date(0) } },
+    ]) {
+      expect(() => assertSerializable(bad as never)).toThrow(
+        expect.objectContaining({ code: 'TESTKIT_INVALID_ARGUMENT' }),
+      );
+    }
   });
 
   it('the manual clock drives TTL expiry', async () => {
