@@ -149,6 +149,43 @@ describe('the change feed (subscribe)', () => {
     expect(got[5]).toBe(21);
   });
 
+  it('prunes by age (the time a change was committed); an emptied log does not reuse numbers', async () => {
+    let now = 1_000_000;
+    const s = sb();
+    const store = await s.open({
+      clock: () => now,
+      changeFeed: { maxAgeMs: 60_000, pruneIntervalMs: 20 },
+    });
+    await store.set('old1', 1);
+    await store.set('old2', 2);
+    now += 30_000;
+    await store.set('recent', 3);
+    now += 40_000; // old1 and old2 are 70 s old, recent 40 s
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await logOf(store, s)).map((c) => c.key)).toEqual(['recent']);
+    now += 600_000; // everything is old
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await logOf(store, s)).toEqual([]);
+    await store.set('next', 4);
+    expect((await logOf(store, s)).map((c) => c.seq)).toEqual([4]); // AUTOINCREMENT
+  });
+
+  it('checks its options', async () => {
+    const s = sb();
+    await expect(s.open({ changeFeed: { pollIntervalMs: 0 } })).rejects.toMatchObject({
+      code: 'STORE_INVALID_OPTION',
+    });
+    await expect(s.open({ changeFeed: { every: 1 } as never })).rejects.toMatchObject({
+      code: 'STORE_INVALID_OPTION',
+    });
+    await expect(s.open({ history: { maxVersions: 0 } })).rejects.toMatchObject({
+      code: 'STORE_INVALID_OPTION',
+    });
+    await expect(s.open({ locks: { ttl: -1 } })).rejects.toMatchObject({
+      code: 'STORE_INVALID_OPTION',
+    });
+  });
+
   it('a subscriber in one process receives, in order and once per seq, every change 4 other processes commit', async () => {
     const s = sb();
     const store = await s.open();
