@@ -28,6 +28,10 @@ export interface DemoCommandOptions {
 }
 
 const COUNTERS = 4;
+/** Agents not open after this long are left behind: the others start (the late ones start too, late). */
+const OPEN_TIMEOUT_MS = 60_000;
+/** After the deadline, agents still running this long are killed and reported as failed. */
+const FINISH_GRACE_MS = 60_000;
 const GUARDED = 4;
 
 function parseRate(v: string | undefined): number {
@@ -135,30 +139,54 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     ctx.note(`[demo] starting ${agents} agent processes on ${root.memoryPath} (run ${runId})`);
     const latest = new Map<number, Extract<AgentMessage, { type: 'tick' }>>();
     const pending: Promise<unknown>[] = [];
-    let ready = 0;
+    const readySeen = new Set<number>();
+    let deadline: number | undefined;
     let startAll: () => void = () => undefined;
     const allReady = new Promise<void>((r) => {
       startAll = r;
     });
-    const swarm = runSwarm(configs, (m) => {
-      if (m.type === 'ready' && ++ready === agents) startAll();
-      else if (m.type === 'tick') latest.set(m.index, m);
-      else if (m.type === 'alert')
-        pending.push(
-          insertCliRow(
-            hive,
-            'alert',
-            m.value,
-            JSON.stringify({ type: m.alertType, severity: m.severity, message: m.message }),
-            `agent-${m.index}`,
-          ).catch(() => undefined),
-        );
-    });
-    const finishedEarly = swarm.finished.then(() => undefined);
-    await Promise.race([allReady, finishedEarly]);
+    // Every agent waits for the start signal: one that dies while opening (or never gets ready)
+    // must not leave the others waiting, so an exit counts towards "all settled" too.
+    let settled = 0;
+    const settle = () => {
+      if (++settled === agents) startAll();
+    };
+    const swarm = runSwarm(
+      configs,
+      (m) => {
+        if (m.type === 'ready') {
+          readySeen.add(m.index);
+          settle();
+          // a late agent (opened after the others started) starts at once, with the same deadline
+          if (deadline !== undefined) swarm.children[m.index]?.send({ type: 'start', deadline });
+        } else if (m.type === 'tick') latest.set(m.index, m);
+        else if (m.type === 'alert')
+          pending.push(
+            insertCliRow(
+              hive,
+              'alert',
+              m.value,
+              JSON.stringify({ type: m.alertType, severity: m.severity, message: m.message }),
+              `agent-${m.index}`,
+            ).catch(() => undefined),
+          );
+      },
+      (index) => {
+        if (!readySeen.has(index)) settle();
+      },
+    );
+    const openTimeout = setTimeout(startAll, OPEN_TIMEOUT_MS);
+    openTimeout.unref();
+    await allReady;
+    clearTimeout(openTimeout);
     const t0 = Date.now();
-    const deadline = t0 + durationMs;
+    deadline = t0 + durationMs;
     for (const c of swarm.children) if (c.connected) c.send({ type: 'start', deadline });
+    const killer = setTimeout(() => {
+      for (const c of swarm.children)
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }, durationMs + FINISH_GRACE_MS);
+    killer.unref();
     ctx.note(
       `[demo] all agents open after ${((performance.now() - wall0) / 1000).toFixed(1)} s; running for ${(durationMs / 1000).toFixed(1)} s`,
     );
@@ -195,6 +223,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     timer.unref();
 
     const outcomes = await swarm.finished;
+    clearTimeout(killer);
     clearInterval(timer);
     if (live) ctx.out.error('\n');
     await Promise.all(pending);

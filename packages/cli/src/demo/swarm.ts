@@ -20,12 +20,13 @@ export function agentScript(): string {
 
 /**
  * Forks one agent process per config and resolves when every one has exited, with what each
- * reported. `onMessage` sees every message as it arrives (ticks, alerts). A child that exits
- * without its `done` report is an outcome with `failure` set, never a hang.
+ * reported. `onMessage` sees every message as it arrives (ticks, alerts), `onExit` every exit. A
+ * child that exits without its `done` report is an outcome with `failure` set, never a hang.
  */
 export function runSwarm(
   configs: readonly AgentConfig[],
   onMessage: (msg: AgentMessage) => void,
+  onExit: (index: number) => void = () => undefined,
 ): { children: ChildProcess[]; finished: Promise<AgentOutcome[]> } {
   const script = agentScript();
   const children: ChildProcess[] = [];
@@ -57,6 +58,7 @@ export function runSwarm(
         child.on('exit', (code, signal) => {
           if (done === null && failure === null)
             failure = `exited (${signal ?? `code ${code}`}) before reporting${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+          onExit(cfg.index);
           resolve({ index: cfg.index, done, failure, exitCode: code, signal });
         });
       }),
