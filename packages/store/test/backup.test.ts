@@ -10,6 +10,7 @@ import {
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createPool } from '@hivedb/pool';
+import { Migrator, validateIntegrity } from '@hivedb/schema';
 import { describe, expect, it } from 'vitest';
 import type { SharedMemoryStore } from '../src/index.js';
 import { spawnChild } from './helpers/children.js';
@@ -160,6 +161,37 @@ describe('restore', () => {
     expect((await store.set('changed', 'next')).version).toBe(2);
     expect(await integrityOf(join(s.hiveMind, 'memory.db'))).toBe('ok');
     expect(readdirSync(s.hiveMind).filter((f) => f.startsWith('.restore'))).toEqual([]);
+  });
+
+  it('migrates a backup of an older schema forward', async () => {
+    const s = sb();
+    const store = await s.open();
+    await store.set('current', 1);
+    // A memory.db as the first release left it: migration 0000 only.
+    const oldRoot = join(s.root, 'old');
+    const old = createPool({ filename: 'memory.db', root: oldRoot, healthCheckInterval: 0 });
+    await new Migrator(old, { database: 'memory', backup: false }).migrate({ to: 0 });
+    expect(
+      (await new Migrator(old, { database: 'memory' }).status()).pending.length,
+    ).toBeGreaterThan(0);
+    await old.run(
+      `INSERT INTO shared_memory (namespace, key, data_type, value, metadata, version, created_at, updated_at)
+       VALUES ('task_results', 'from-old', 'versioned', '{"v":3}', NULL, 3, 1000, 2000)`,
+    );
+    await old.close();
+    expect(await store.restore(join(oldRoot, 'memory.db'))).toEqual({ entries: 1 });
+    expect(await store.get('from-old', { namespace: 'task_results' })).toEqual({ v: 3 });
+    expect(await store.get('current')).toBeNull();
+    // The live database carries the whole current schema, and the store writes on.
+    const report = await validateIntegrity(s.inspect(), { definitions: 'memory' });
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+    expect((await new Migrator(s.inspect(), { database: 'memory' }).status()).upToDate).toBe(true);
+    const next = await store.set(
+      'from-old',
+      { v: 4 },
+      { namespace: 'task_results', dataType: 'versioned' },
+    );
+    expect(next.version).toBe(4);
   });
 
   it('refuses garbage, truncated, foreign, corrupted and missing files; the live database is unchanged', async () => {
