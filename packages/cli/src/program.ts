@@ -30,6 +30,10 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
     .option('--root <dir>', 'the .hive-mind folder, or a project folder holding one', '.hive-mind')
     .option('--json', 'print one JSON document on stdout')
     .option('--verbose', 'print the cause of an error')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 ok, 1 a failed command or check, 2 bad usage. Errors print one line\n(`hivedb: CODE: message`); --verbose adds the cause.',
+    )
     .showHelpAfterError('(run hivedb --help for usage)')
     .exitOverride()
     .configureOutput({

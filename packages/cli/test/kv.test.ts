@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hivedb, json, tempDir } from './helpers.js';
@@ -110,11 +111,21 @@ describe('get, set, delete, list, stats', () => {
     expect(r.stderr).toMatch(/caused by .*JSON/);
   });
 
-  it('a missing root exits 1 for every store command', async () => {
-    for (const args of [['get', 'x'], ['set', 'x', '1'], ['delete', 'x'], ['list'], ['stats']]) {
+  it('a missing root exits 1 for every store command, creating nothing', async () => {
+    for (const args of [
+      ['get', 'x'],
+      ['set', 'x', '1'],
+      ['delete', 'x'],
+      ['list'],
+      ['stats'],
+      ['backup', path.join(t.dir, 'b.db')],
+      ['export', path.join(t.dir, 'e.jsonl')],
+    ]) {
       const r = await hivedb(t.dir, [...args, '--root', path.join(t.dir, 'none')]);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(/^hivedb: CLI_NO_ROOT/);
     }
+    expect(existsSync(path.join(t.dir, 'none'))).toBe(false);
+    expect(existsSync(path.join(t.dir, 'b.db'))).toBe(false);
   });
 });
