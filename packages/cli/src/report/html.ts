@@ -139,7 +139,7 @@ export function renderHtml(data: ReportData): string {
 <p class="meta">${esc(data.source)} · ${esc(range)} · ${formatCount(data.samples)} persisted samples · generated ${esc(new Date(data.generatedAt).toISOString())}</p>
 ${demoSection(data.demo)}
 <h2>Latency percentiles over time</h2>
-<p class="meta">Persisted samples in ${data.bucketMs / 1000} s buckets (the monitor persists every slow or failed sample and a share of the others).</p>
+<p class="meta">Persisted samples in ${data.bucketMs / 1000} s buckets. A monitor persists every slow or failed sample and only a share (its sample rate) of the others, so these percentiles lean slow; the demo's own p99 above counts every operation.</p>
 ${latency}
 <h2>Throughput by operation</h2>
 ${throughput}
