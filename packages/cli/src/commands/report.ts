@@ -41,7 +41,7 @@ export function renderText(d: ReportData): string {
       ]),
     ),
     '',
-    `latency over time (${d.bucketMs / 1000} s buckets):`,
+    `latency over time (${d.bucketMs / 1000} s buckets of persisted samples: slow ones always, others sampled):`,
     table(
       ['time', 'samples', 'p50', 'p95', 'p99', 'max'],
       d.latency.map((p) => [
