@@ -36,6 +36,20 @@ const DROP_LOWER_SEQUENCE = 'DELETE FROM sqlite_sequence WHERE name = ? AND seq 
 /** Params: name, seq, name. */
 const ADD_SEQUENCE = `INSERT INTO sqlite_sequence (name, seq) SELECT ?, ?
   WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)`;
+const HAS_LOCKS = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'memory_locks'";
+const LIVE_LOCKS =
+  'SELECT namespace, key, holder, token, acquired_at AS acquiredAt, expires_at AS expiresAt FROM memory_locks';
+const DROP_LOCKS = 'DELETE FROM memory_locks';
+const ADD_LOCK = `INSERT INTO memory_locks (namespace, key, holder, token, acquired_at, expires_at)
+  VALUES (@namespace, @key, @holder, @token, @acquiredAt, @expiresAt)`;
+interface LockRow {
+  readonly namespace: string;
+  readonly key: string;
+  readonly holder: string | null;
+  readonly token: number;
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+}
 interface Sequence {
   readonly name: string;
   readonly seq: number;
@@ -97,6 +111,10 @@ export class SqliteTransfer implements TransferBackend {
       try {
         const counters =
           writer.get(HAS_SEQUENCE) === undefined ? [] : writer.all<Sequence>(SEQUENCES);
+        // Locks coordinate the processes running now; a restore brings back data, not leases.
+        // The live lock table replaces the backup's, so no lock comes back from the past, no
+        // live holder loses its lock, and no fencing token is ever issued twice for a key.
+        const locks = writer.get(HAS_LOCKS) === undefined ? null : writer.all<LockRow>(LIVE_LOCKS);
         await candidate.pool.withConnection(
           async (lease) => {
             // AUTOINCREMENT counters never go back: a number handed out before the restore
@@ -108,6 +126,13 @@ export class SqliteTransfer implements TransferBackend {
               }
             });
             if (counters.length > 0 && lease.raw.prepare(HAS_SEQUENCE).get() !== undefined) carry();
+            if (locks !== null && lease.raw.prepare(HAS_LOCKS).get() !== undefined) {
+              lease.raw.transaction(() => {
+                lease.raw.prepare(DROP_LOCKS).run();
+                const add = lease.raw.prepare(ADD_LOCK);
+                for (const lock of locks) add.run(lock);
+              })();
+            }
             const started = Date.now();
             await lease.raw.backup(live, {
               progress: () => {

@@ -163,6 +163,33 @@ describe('restore', () => {
     expect(readdirSync(s.hiveMind).filter((f) => f.startsWith('.restore'))).toEqual([]);
   });
 
+  it('keeps the live locks: no lock comes back from the backup, no holder loses its lock, no fencing token is issued twice', async () => {
+    const s = sb();
+    const store = await s.open();
+    const a = await store.acquireLock('job', 'agent-a', { ttl: 60_000 });
+    await store.releaseLock('job', 'agent-a');
+    const stale = await store.acquireLock('old', 'agent-old', { ttl: 60_000 });
+    const dest = join(s.root, 'locks.db');
+    await store.backup(dest);
+    await store.releaseLock('old', 'agent-old');
+    const b = await store.acquireLock('job', 'agent-b', { ttl: 60_000 });
+    await store.releaseLock('job', 'agent-b');
+    const c = await store.acquireLock('job', 'agent-c', { ttl: 60_000 });
+    expect([a.token, b.token, c.token]).toEqual([1, 2, 3]);
+    await store.restore(dest);
+    // agent-c still holds 'job'; the backup's holder of 'old' (released since) does not come back.
+    await expectRejectCode(store.acquireLock('job', 'agent-d'), 'STORE_LOCK_HELD');
+    expect((await store.renewLock('job', 'agent-c')).token).toBe(c.token);
+    expect(await store.releaseLock('job', 'agent-c')).toBe(true);
+    expect((await store.acquireLock('job', 'agent-d')).token).toBe(c.token + 1);
+    expect((await store.acquireLock('old', 'agent-e')).token).toBe(stale.token + 1);
+    // A write fenced with a token issued before the restore is still refused.
+    await expectRejectCode(
+      store.set('job', 'late', { fencingToken: b.token }),
+      'STORE_STALE_TOKEN',
+    );
+  });
+
   it('migrates a backup of an older schema forward', async () => {
     const s = sb();
     const store = await s.open();
