@@ -36,7 +36,8 @@ const DROP_LOWER_SEQUENCE = 'DELETE FROM sqlite_sequence WHERE name = ? AND seq 
 /** Params: name, seq, name. */
 const ADD_SEQUENCE = `INSERT INTO sqlite_sequence (name, seq) SELECT ?, ?
   WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)`;
-const HAS_LOCKS = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'memory_locks'";
+const HAS_LOCKS =
+  "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'memory_locks'";
 const LIVE_LOCKS =
   'SELECT namespace, key, holder, token, acquired_at AS acquiredAt, expires_at AS expiresAt FROM memory_locks';
 const DROP_LOCKS = 'DELETE FROM memory_locks';
