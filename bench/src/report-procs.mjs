@@ -99,21 +99,23 @@ function multiProcessLines(mp) {
 
 function memoryLines(m) {
   if (!m) return [];
-  const [a, b] = m.checkpoints;
+  const a = m.checkpoints[0];
+  const b = m.checkpoints.at(-1);
   const k = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+  const at = ['start', ...m.checkpoints.map(k)].join(' / ');
   const lines = [
     `Memory: one fresh process per twin, ${Object.entries(m.mix)
       .map(([op, share]) => `${Math.round(share * 100)} % ${op}`)
       .join(', ')} over ${m.keys} keys; after two full GCs (--expose-gc).`,
     '',
-    `| twin | RSS MiB at start / ${k(a)} / ${k(b)} | heapUsed MiB at start / ${k(a)} / ${k(b)} | growth ${k(a)}→${k(b)}: RSS / heap MiB | ops/s |`,
-    '|---|---|---|---|---|',
+    `| twin | RSS MiB at ${at} | heapUsed MiB at ${at} | growth ${k(a)}→${k(b)}: RSS / heap MiB | ops/s | wall / CPU s | others' CPU, cores |`,
+    '|---|---|---|---|---|---|---|',
   ];
   for (const twin of ['hivedb', 'bare']) {
     const t = m[twin];
     const p = t.points;
     lines.push(
-      `| ${twin === 'hivedb' ? 'store' : 'bare'} | ${p.map((x) => mib(x.rss)).join(' / ')} | ${p.map((x) => mib(x.heapUsed)).join(' / ')} | ${signedMib(t.rssGrowth)} / ${signedMib(t.heapGrowth)} | ${fmtOps(t.rate)} |`,
+      `| ${twin === 'hivedb' ? 'store' : 'bare'} | ${p.map((x) => mib(x.rss)).join(' / ')} | ${p.map((x) => mib(x.heapUsed)).join(' / ')} | ${signedMib(t.rssGrowth)} / ${signedMib(t.heapGrowth)} | ${fmtOps(t.rate)} | ${t.wallS.toFixed(1)} / ${t.cpuS.toFixed(1)} | ${t.otherCores === null ? '?' : t.otherCores.toFixed(2)} |`,
     );
   }
   return lines;

@@ -67,7 +67,11 @@ export function markdown(report) {
       (w.uncommittedUnderPackages.length > 0
         ? ` with ${w.uncommittedUnderPackages.length} uncommitted change(s) under packages/`
         : '') +
-      (w.poolDist ? `; @hivedb/pool dist built ${w.poolDist.builtAt} (${w.poolDist.sha256})` : ''),
+      (w.poolDist ? `; @hivedb/pool dist built ${w.poolDist.builtAt} (${w.poolDist.sha256})` : '') +
+      (w.storeDist
+        ? `; @hivedb/store dist built ${w.storeDist.builtAt} (${w.storeDist.sha256})`
+        : '') +
+      (w.rebuiltDuringRun ? `; REBUILT DURING THE RUN: ${w.rebuiltDuringRun.join(', ')}` : ''),
   );
   out.push('');
   out.push(

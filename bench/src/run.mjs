@@ -41,6 +41,9 @@ const { values: args } = parseArgs({
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
+/** Whether a case id is selected: `--filter a,b` selects ids containing `a` or `b`. */
+const selected = (id) => !args.filter || args.filter.split(',').some((f) => id.includes(f));
+
 // Case groups, in the order they run: each a set of twins measured in this process.
 const GROUPS = [
   ...poolGroups,
@@ -84,7 +87,25 @@ function machine(tmpDir) {
   };
 }
 
-/** What was measured: the commit, any uncommitted change under packages/, the built pool. */
+/** The build time and hash of a package's dist/index.js (null when it is not built). */
+function distOf(pkg) {
+  const dist = path.join(here, '..', '..', 'packages', pkg, 'dist', 'index.js');
+  try {
+    const bytes = fs.readFileSync(dist);
+    return {
+      builtAt: fs.statSync(dist).mtime.toISOString(),
+      sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What was measured: the commit, any uncommitted change under packages/, the built pool and
+ * store (child processes load the store's dist when they start: a rebuild during the run would
+ * change what they run, so the run says so at the end).
+ */
 function measured() {
   const root = path.join(here, '..', '..');
   const git = (...a) => {
@@ -94,22 +115,12 @@ function measured() {
       return null;
     }
   };
-  const dist = path.join(root, 'packages', 'pool', 'dist', 'index.js');
-  let poolDist = null;
-  try {
-    const bytes = fs.readFileSync(dist);
-    poolDist = {
-      builtAt: fs.statSync(dist).mtime.toISOString(),
-      sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16),
-    };
-  } catch {
-    // Not built: the import above would have failed first.
-  }
   const dirty = git('status', '--porcelain', '--', 'packages');
   return {
     gitHead: git('rev-parse', '--short', 'HEAD'),
     uncommittedUnderPackages: dirty ? dirty.split('\n').map((l) => l.trim()) : [],
-    poolDist,
+    poolDist: distOf('pool'),
+    storeDist: distOf('store'),
   };
 }
 
@@ -140,13 +151,13 @@ async function main() {
   try {
     for (const group of GROUPS) {
       // A group that names its case ids is not even opened when the filter leaves none of them.
-      if (args.filter && group.ids && !group.ids.some((id) => id.includes(args.filter))) continue;
+      if (group.ids && !group.ids.some(selected)) continue;
       const groupDir = path.join(tmpDir, group.name.replace(/\W+/g, '-'));
       fs.mkdirSync(groupDir);
       log(`${group.name}: preparing ${groupDir}`);
       const opened = await group.open(groupDir);
       try {
-        const cases = opened.cases.filter((c) => !args.filter || c.id.includes(args.filter));
+        const cases = opened.cases.filter((c) => selected(c.id));
         for (const c of cases) {
           log(`${c.id}: ${c.name}`);
           report.cases.push(await measureCase(c, budget, log));
@@ -161,7 +172,7 @@ async function main() {
       }
     }
     for (const suite of SUITES) {
-      if (args.filter && !suite.id.includes(args.filter)) continue;
+      if (!selected(suite.id)) continue;
       const dir = path.join(tmpDir, suite.id.replace(/\W+/g, '-'));
       fs.mkdirSync(dir);
       log(`${suite.id}: child processes in ${dir}`);
@@ -171,6 +182,12 @@ async function main() {
     cleanUp();
   }
   report.durationS = (performance.now() - started) / 1000;
+  for (const pkg of ['pool', 'store']) {
+    if (distOf(pkg)?.sha256 !== report.measured[`${pkg}Dist`]?.sha256) {
+      report.measured.rebuiltDuringRun = [...(report.measured.rebuiltDuringRun ?? []), pkg];
+      log(`warning: @hivedb/${pkg}'s dist changed during the run: figures may mix two builds`);
+    }
+  }
   process.stdout.write('\n');
   printTable(report.cases);
   printProcs(report);

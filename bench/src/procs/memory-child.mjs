@@ -85,6 +85,7 @@ await childMain(async (cfg) => {
   const points = [{ ops: 0, elapsedMs: 0, ...memory() }];
   const counts = { get: 0, set: 0, delete: 0, increment: 0, list: 0 };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let measuredMs = 0;
   let done = 0;
   for (const target of cfg.checkpoints) {
@@ -114,6 +115,13 @@ await childMain(async (cfg) => {
     await twin.settle();
     points.push({ ops: done, elapsedMs: measuredMs, ...memory() });
   }
-  await send({ type: 'result', points, counts, wallMs: performance.now() - t0 });
+  const cpu = process.cpuUsage(cpu0);
+  await send({
+    type: 'result',
+    points,
+    counts,
+    wallMs: performance.now() - t0,
+    cpuUs: cpu.user + cpu.system,
+  });
   await twin.close();
 });

@@ -4,17 +4,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SharedMemoryStore } from '@hivedb/store';
+import { cpuSnapshot, otherCores } from '../harness.mjs';
 import { storeWriterPragmas } from '../store-sql.mjs';
 import { runChildren } from './fork.mjs';
 
 /** The mix: 40 % get, 30 % set, 10 % delete, 15 % increment, 5 % list of 20 by prefix. */
 const MIX = { get: 0.4, set: 0.3, delete: 0.1, increment: 0.15, list: 0.05 };
-const CHECKPOINTS = { full: [100_000, 1_000_000], quick: [10_000, 20_000] };
+/**
+ * Readings after this many operations; the growth is between the first and the last (500k in
+ * between shows whether RSS is still climbing or has levelled off).
+ */
+const CHECKPOINTS = { full: [100_000, 500_000, 1_000_000], quick: [10_000, 20_000] };
 
-/** The figures of one twin: memory at each checkpoint, growth between the last two, ops/s. */
+/** The figures of one twin: memory at each checkpoint, growth from the first to the last, ops/s. */
 function summarize(result) {
   const { points } = result;
-  const [a, b] = points.slice(-2);
+  const a = points[1];
+  const b = points.at(-1);
   return {
     points,
     counts: result.counts,
@@ -46,11 +52,24 @@ export async function runMemory({ dir, quick, log }) {
       checkpoints,
       mix: MIX,
     };
+    let cpu0 = null;
+    let cpu1 = null;
     const [result] = await runChildren('memory-child.mjs', [cfg], {
       execArgv: ['--expose-gc'],
       timeoutMs: 600_000,
+      onGo: () => {
+        cpu0 = cpuSnapshot();
+      },
+      onResults: () => {
+        cpu1 = cpuSnapshot();
+      },
     });
-    out[twin] = summarize(result);
+    out[twin] = {
+      ...summarize(result),
+      wallS: result.wallMs / 1000,
+      cpuS: result.cpuUs / 1e6,
+      otherCores: otherCores(cpu0, cpu1, result.cpuUs),
+    };
     const last = result.points.at(-1);
     log(
       `  memory ${twin}: ${last.ops} ops, rss ${(last.rss / 2 ** 20).toFixed(1)} MiB, heap ${(last.heapUsed / 2 ** 20).toFixed(1)} MiB, ${Math.round(out[twin].rate)} ops/s`,

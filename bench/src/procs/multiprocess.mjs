@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SharedMemoryStore } from '@hivedb/store';
 import { cpuSnapshot, median, otherCores } from '../harness.mjs';
 import { openBare } from '../data.mjs';
-import { storeWriterPragmas } from '../store-sql.mjs';
+import { READ_SQL, storeWriterPragmas } from '../store-sql.mjs';
 import { runChildren } from './fork.mjs';
 import { histogram, merge, percentile } from './latency.mjs';
 
@@ -18,7 +18,7 @@ const PLAN = {
 };
 
 /** One run: `n` children of one twin writing together. */
-async function runOnce(twin, n, shared, durationMs) {
+async function runOnce(twin, n, shared, durationMs, read) {
   const configs = Array.from({ length: n }, (_, index) => ({
     ...shared,
     twin,
@@ -37,6 +37,12 @@ async function runOnce(twin, n, shared, durationMs) {
       cpu1 = cpuSnapshot();
     },
   });
+  // Each child's last successful write is in the file, seen from another connection.
+  for (const r of results) {
+    if (r.last === null) throw new Error(`${twin}: a writer of ${n} wrote nothing`);
+    const row = read.get(`mp_${twin}`, r.last.key);
+    if (row?.value !== r.last.json) throw new Error(`${twin}: ${r.last.key} holds ${row?.value}`);
+  }
   const h = histogram();
   for (const r of results) merge(h, r.histogram);
   const elapsedS = Math.max(...results.map((r) => r.elapsedMs)) / 1000;
@@ -53,6 +59,7 @@ async function runOnce(twin, n, shared, durationMs) {
     p99Us: percentile(h, 0.99),
     maxUs: percentile(h, 1),
     perChildRates: results.map((r) => r.ops / (r.elapsedMs / 1000)),
+    childrenCpuS: results.reduce((s, r) => s + r.cpuUs, 0) / 1e6,
     // Children's CPU is theirs, not others': only the wall time around them is compared.
     otherCores: otherCores(
       cpu0,
@@ -83,7 +90,7 @@ function summarize(runs) {
     ops: runs.reduce((s, r) => s + r.ops, 0),
     failed: runs.reduce((s, r) => s + r.failed, 0),
     errors,
-    runs: runs.map(({ histogram: _, ...r }) => r),
+    runs: runs.map(({ histogram: _h, ...r }) => r),
   };
 }
 
@@ -102,6 +109,7 @@ export async function runMultiProcess({ dir, quick, log }) {
   const pragmas = await storeWriterPragmas(root);
   const shared = { projectRoot, file, pragmas };
   const admin = openBare(file, pragmas);
+  const read = admin.prepare(READ_SQL);
   const started = performance.now();
   const rows = [];
   try {
@@ -110,7 +118,7 @@ export async function runMultiProcess({ dir, quick, log }) {
       for (let r = 0; r < plan.rounds; r++) {
         for (const twin of r % 2 === 0 ? ['hivedb', 'bare'] : ['bare', 'hivedb']) {
           admin.pragma('wal_checkpoint(TRUNCATE)');
-          const run = await runOnce(twin, n, shared, plan.durationMs);
+          const run = await runOnce(twin, n, shared, plan.durationMs, read);
           runs[twin].push(run);
           log(
             `  multiprocess ${n} × ${twin}: ${Math.round(run.rate)} writes/s, p99 ${run.p99Us?.toFixed(0)} µs, ${run.failed} errors`,

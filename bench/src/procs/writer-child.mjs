@@ -43,10 +43,13 @@ await childMain(async (cfg) => {
   const started = performance.now();
   const end = started + cfg.durationMs;
   let now = started;
+  let last = null;
   while (now < end) {
     const i = ops + failed;
     try {
-      await writer.write(keys[i % KEYS_PER_CHILD], entryValue(i, cfg.index, NOTES));
+      const value = entryValue(i, cfg.index, NOTES);
+      await writer.write(keys[i % KEYS_PER_CHILD], value);
+      last = { key: keys[i % KEYS_PER_CHILD], json: JSON.stringify(value) };
       ops++;
     } catch (err) {
       failed++;
@@ -66,6 +69,7 @@ await childMain(async (cfg) => {
     elapsedMs: now - started,
     cpuUs: cpu.user + cpu.system,
     histogram: sparse(h),
+    last,
   });
   await writer.close();
 });
