@@ -22,6 +22,12 @@ const ALLOWED = {
   cli: ['pool', 'schema', 'store', 'monitor'],
 };
 
+/** Public subpath exports (package.json `exports`), as `@hivedb/<name>/<subpath>` and their dist files. */
+const PUBLIC_SUBPATHS = [
+  '@hivedb/testkit/suite$',
+  'packages/testkit/dist/suite\\.(?:js|cjs|d\\.ts|d\\.cts)$',
+].join('|');
+
 // Any hivedb package, by path or by name (bench lives outside packages/ and is never a dependency).
 const ANY_HIVEDB = '^(?:packages/[^/]+|@hivedb/[^/]+|bench)(?:/|$)';
 
@@ -90,7 +96,9 @@ module.exports = {
       to: {
         dependencyTypesNot: ['local'],
         path: '^(?:packages/[^/]+/(?!dist/index\\.(?:js|cjs|d\\.ts|d\\.cts)$)|@hivedb/[^/]+/)',
-        pathNot: '^(?:packages/$1/|@hivedb/[^/]+/package\\.json$|packages/[^/]+/package\\.json$)',
+        // Subpaths a package declares in its `exports` are public too (by name before a build,
+        // by their dist file after it).
+        pathNot: `^(?:packages/$1/|@hivedb/[^/]+/package\\.json$|packages/[^/]+/package\\.json$|${PUBLIC_SUBPATHS})`,
       },
     },
     {
