@@ -6,7 +6,7 @@
  * A contract file: types only.
  */
 import type { TransferBackend } from './transfer-backend.js';
-import type { DataType } from './types.js';
+import type { DataType, PoolView } from './types.js';
 
 /** An entry as stored: the value and metadata still JSON text. */
 export interface EntryRow {
@@ -215,6 +215,8 @@ export interface StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   /** Backup, restore, export and import of the entries' database. */
   readonly transfer: TransferBackend;
+  /** Read-only views of the pools of `memory.db` and `hive.db`. */
+  readonly pools: { readonly memory: PoolView; readonly hive: PoolView };
   /**
    * A number that moves whenever any process may have committed to the entries' database;
    * `undefined` when it cannot tell. A value read while it was `g` equals a fresh read while it is still `g`.

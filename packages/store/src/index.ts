@@ -58,6 +58,7 @@ export type {
   ListOptions,
   ListResult,
   NamespaceOptions,
+  PoolView,
   SetOptions,
   SetResult,
   StoreCounters,

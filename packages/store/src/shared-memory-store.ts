@@ -22,6 +22,7 @@ import type {
   HistoryEntry,
   HistoryQueryOptions,
   LockLease,
+  PoolView,
   RenewLockOptions,
   SubscribeOptions,
   Subscription,
@@ -119,6 +120,16 @@ export class SharedMemoryStore {
   /** The database files (`memory.db`, `hive.db`), once open. */
   get files(): { readonly memory: string; readonly hive: string } | undefined {
     return this.#ctx?.backend.files;
+  }
+
+  /**
+   * Read-only views of the store's two pools (`memory.db`, `hive.db`): their event buses, for a
+   * monitor (`monitor.attach(store.pools().memory.events)`: utilisation, acquire waits, retries,
+   * checkpoints), and their `stats()`. Throws `STORE_NOT_READY` / `STORE_CLOSED`.
+   */
+  pools(): { readonly memory: PoolView; readonly hive: PoolView } {
+    if (this.#state !== 'ready' || this.#ctx === undefined) throw this.#notReady();
+    return this.#ctx.backend.pools;
   }
 
   /** Opens and migrates the databases. Idempotent; after a failure, calling it again retries. */

@@ -36,7 +36,7 @@ import {
   writeRefusal,
   writeStatement,
 } from './sqlite-statements.js';
-import type { DataType } from './types.js';
+import type { DataType, PoolView } from './types.js';
 import { SqliteTransfer } from './sqlite-transfer.js';
 
 /** What `openSqliteBackend` needs. */
@@ -82,6 +82,7 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Sto
 class SqliteBackend implements StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   readonly transfer: SqliteTransfer;
+  readonly pools: { readonly memory: PoolView; readonly hive: PoolView };
   readonly #memory: Pool;
   readonly #hive: Pool;
 
@@ -90,6 +91,10 @@ class SqliteBackend implements StoreBackend {
     this.#hive = hive;
     this.files = { memory: memory.filename, hive: hive.filename };
     this.transfer = new SqliteTransfer(memory);
+    this.pools = {
+      memory: { events: memory.events, stats: () => memory.stats() },
+      hive: { events: hive.events, stats: () => hive.stats() },
+    };
   }
 
   generation(): number | undefined {

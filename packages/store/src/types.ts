@@ -1,3 +1,5 @@
+import type { EventSource, PoolEvents, PoolStats } from '@hivedb/pool';
+
 /** A JSON value: what the store keeps. */
 export type JsonValue =
   | null
@@ -373,4 +375,13 @@ export interface HistoryEntry {
   readonly updatedAt: number;
   /** Not recorded by this release (the access log in `hive.db` has who wrote). */
   readonly agentId?: string;
+}
+
+/**
+ * A read-only view of one of the store's pools (`store.pools()`): its typed event bus, for a
+ * monitor to attach to (`monitor.attach(view.events)`), and its `stats()`. No SQL runs through it.
+ */
+export interface PoolView {
+  readonly events: EventSource<PoolEvents>;
+  stats(): PoolStats;
 }

@@ -35,6 +35,25 @@ describe('opening', () => {
     expect(pk.map((c) => c.name)).toEqual(['namespace', 'key']);
   });
 
+  it("pools() gives the two pools' events and stats (for a monitor), only while the store is open", async () => {
+    const s = sb();
+    const store = new SharedMemoryStore({ projectRoot: s.root });
+    expect(() => store.pools()).toThrow(expect.objectContaining({ code: 'STORE_NOT_READY' }));
+    await store.init();
+    const { memory, hive } = store.pools();
+    const seen: string[] = [];
+    const onQuery = (e: { sql: string }) => seen.push(e.sql);
+    memory.events.on('query', onQuery);
+    await store.set('k', 1);
+    memory.events.off('query', onQuery);
+    expect(seen.some((sql) => /shared_memory/.test(sql))).toBe(true);
+    expect(memory.stats().filename).toBe(store.files!.memory);
+    expect(hive.stats().filename).toBe(store.files!.hive);
+    expect(memory.stats().total).toBeGreaterThan(0);
+    await store.shutdown();
+    expect(() => store.pools()).toThrow(expect.objectContaining({ code: 'STORE_CLOSED' }));
+  });
+
   it("the seed's style: new, then init(); before init every call says the store is not ready", async () => {
     const s = sb();
     const store = new SharedMemoryStore({ projectRoot: s.root, gcInterval: 0 });
