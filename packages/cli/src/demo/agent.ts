@@ -98,6 +98,9 @@ async function main(cfg: AgentConfig): Promise<void> {
   });
   monitor.attach(store.events, { name: `${agentId}:store` });
   monitor.attachPool(reader, { name: `${agentId}:memory.db` });
+  // The store's own pool of memory.db: every set, get, lock and feed poll runs through it.
+  const storePool = store.pools().memory;
+  monitor.attach(storePool.events, { name: `${agentId}:store memory.db` });
   monitor.events.on('alert', (a) => {
     void send({
       type: 'alert',
@@ -144,29 +147,40 @@ async function main(cfg: AgentConfig): Promise<void> {
   let staleTokens = 0;
   let slot = 0;
 
-  // Pool occupancy, sampled every 20 ms and averaged per tick.
-  let leasedSum = 0;
-  let samples = 0;
+  // Utilisation of the store's pool of memory.db, time-weighted: its connections are leased only
+  // while work runs (a read snapshot lasts one macrotask), so a timer sampling `stats()` between
+  // macrotasks would always see them idle. Every lease and release emits `utilization`; the time
+  // spent at each leased count is summed, and each tick reports leased time / (elapsed × max).
+  let leased = 0;
+  let maxConnections = Math.max(1, storePool.stats().maxConnections);
+  let lastAt = performance.now();
+  let tickStart = lastAt;
+  let leasedMs = 0;
   let waiting = 0;
-  const sampler = setInterval(() => {
-    const s = reader.stats();
-    leasedSum += s.maxConnections > 0 ? (s.leased / s.maxConnections) * 100 : 0;
-    waiting = Math.max(waiting, s.waiting);
-    samples++;
-  }, 20);
-  sampler.unref();
+  storePool.events.on('utilization', (u) => {
+    const now = performance.now();
+    leasedMs += leased * (now - lastAt);
+    lastAt = now;
+    leased = u.leased;
+    maxConnections = Math.max(1, u.max);
+    waiting = Math.max(waiting, u.waiting);
+  });
   const ticker = setInterval(() => {
+    const now = performance.now();
+    leasedMs += leased * (now - lastAt);
+    lastAt = now;
+    const elapsed = now - tickStart;
     void send({
       type: 'tick',
       index: cfg.index,
       ops,
       errors,
-      poolPct: samples === 0 ? 0 : leasedSum / samples,
+      poolPct: elapsed > 0 ? Math.min(100, (leasedMs / (elapsed * maxConnections)) * 100) : 0,
       waiting,
       changes,
     });
-    leasedSum = 0;
-    samples = 0;
+    tickStart = now;
+    leasedMs = 0;
     waiting = 0;
   }, 500);
   ticker.unref();
@@ -260,7 +274,6 @@ async function main(cfg: AgentConfig): Promise<void> {
     }
   }
   const elapsedMs = performance.now() - started;
-  clearInterval(sampler);
   clearInterval(ticker);
   sub?.unsubscribe();
   await monitor.stop();
