@@ -81,7 +81,12 @@ case "$cmd" in
       # package's tests run even when another package's fail, so one run shows every failure.
       ci_flags=(--log-order=grouped --continue=dependencies-successful)
     fi
-    turbo run build lint typecheck test lint:layers lint:root --output-logs=new-only \
+    turbo run build lint typecheck lint:layers lint:root --output-logs=new-only \
+      ${ci_flags[@]+"${ci_flags[@]}"} "$@" || status=$?
+    # One package's tests at a time: several packages test real timing (event-loop delay while
+    # a query is offloaded, timeouts that must fire within bounds, crash loops, a browser), and
+    # on a 2-core machine two such suites side by side starve each other of CPU.
+    turbo run test --concurrency=1 --output-logs=new-only \
       ${ci_flags[@]+"${ci_flags[@]}"} "$@" || status=$?
     node scripts/test-summary.mjs || true
     exit "$status"
