@@ -104,9 +104,11 @@ function memoryLines(m) {
   const k = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
   const at = ['start', ...m.checkpoints.map(k)].join(' / ');
   const lines = [
-    `Memory: one fresh process per twin, ${Object.entries(m.mix)
+    `Memory: one fresh process per twin${m.sideBySide ? ', the two run side by side, each on its own memory.db' : ''}: ${Object.entries(
+      m.mix,
+    )
       .map(([op, share]) => `${Math.round(share * 100)} % ${op}`)
-      .join(', ')} over ${m.keys} keys; after two full GCs (--expose-gc).`,
+      .join(', ')} over ${m.keys} keys; readings after two full GCs (--expose-gc).`,
     '',
     `| twin | RSS MiB at ${at} | heapUsed MiB at ${at} | growth ${k(a)}→${k(b)}: RSS / heap MiB | ops/s | wall / CPU s | others' CPU, cores |`,
     '|---|---|---|---|---|---|---|',

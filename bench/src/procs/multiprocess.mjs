@@ -13,7 +13,7 @@ import { histogram, merge, percentile } from './latency.mjs';
 
 /** Process counts, seconds of writing per run, and rounds (the twins' order alternates). */
 const PLAN = {
-  full: { processes: [1, 2, 4, 8], durationMs: 1000, rounds: 3 },
+  full: { processes: [1, 2, 4, 8], durationMs: 700, rounds: 3 },
   quick: { processes: [1, 2], durationMs: 500, rounds: 1 },
 };
 
