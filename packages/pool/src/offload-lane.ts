@@ -1,26 +1,18 @@
-import { type PoolContext, paramCount } from './context.js';
-import {
-  fromSqliteError,
-  HiveDbError,
-  isBusyError,
-  isUnwellError,
-  sqliteCodeOf,
-} from './errors.js';
+import type { PoolContext } from './context.js';
+import { fromSqliteError, HiveDbError, isBusyError, isUnwellError } from './errors.js';
+import { emitOffloadAcquireTimeout, emitOffloadQuery, emitOffloadRetry } from './offload-events.js';
 import {
   fromWireError,
-  OFFLOAD_PROTOCOL,
   REPLY_ERROR,
   REPLY_OK_BLOBS,
   REPLY_STRIDE,
   restoreBuffers,
   type WireError,
-  type WorkerMessage,
 } from './offload-protocol.js';
-import { type OffloadRequest, OffloadSlot, type SlotListener, SqlNumbers } from './offload-slot.js';
-import { offloadWorkerFile } from './offload-worker-file.js';
-import { errorInfo } from './pool-context.js';
+import { type OffloadRequest, type OffloadSlot, SqlNumbers } from './offload-slot.js';
+import { OffloadWorkers } from './offload-workers.js';
 import { backoffDelay, mayRetry } from './retry.js';
-import { type Op, rowsOf } from './statement.js';
+import type { Op } from './statement.js';
 import type { BindParams } from './types.js';
 
 /** What `stats().offload` reports. */
@@ -43,19 +35,17 @@ const MAX_IN_FLIGHT = 64;
  *
  * Requests wait in one FIFO queue and are handed, one at a time, to the least-loaded worker
  * (workers that have been silent for a few ms while holding work, that is, are inside a long
- * statement, come last); all that one worker gets in a tick travels as one message. Workers start on demand and are replaced when they crash: every request in flight
- * on a worker that ends is rejected with POOL_WORKER_CRASHED, never left waiting. A worker
- * holds the process open only while it has work.
+ * statement, come last); all that one worker gets in a tick travels as one message. Workers
+ * start on demand and are replaced when they crash (`OffloadWorkers` supervises them): every
+ * request in flight on a worker that ends is rejected with POOL_WORKER_CRASHED, never left
+ * waiting. A worker holds the process open only while it has work.
  */
 export class OffloadLane {
   readonly #ctx: PoolContext;
-  readonly #max: number;
-  readonly #slots: OffloadSlot[] = [];
+  readonly #workers: OffloadWorkers;
+  /** The workers' array, shared with `#workers` (which adds and removes them). */
+  readonly #slots: OffloadSlot[];
   readonly #queue: OffloadRequest[] = [];
-  readonly #listener: SlotListener = {
-    message: (slot, msg) => this.#onMessage(slot, msg),
-    exit: (slot, code) => this.#onExit(slot, code),
-  };
   readonly #idleWaiters: Array<() => void> = [];
   #pumpScheduled = false;
   #closed = false;
@@ -64,7 +54,6 @@ export class OffloadLane {
   #nextId = 1;
   readonly #sqlNumbers = new SqlNumbers();
   #requests = 0;
-  #crashes = 0;
   readonly #pump = () => {
     this.#pumpScheduled = false;
     this.#dispatch();
@@ -72,7 +61,23 @@ export class OffloadLane {
 
   constructor(ctx: PoolContext, max: number) {
     this.#ctx = ctx;
-    this.#max = max;
+    this.#workers = new OffloadWorkers(ctx, max, {
+      isClosed: () => this.#closed,
+      answers: (slot, r) => this.#onAnswers(slot, r),
+      reject: (lost, err) => this.#rejectLost(lost, err),
+      fail: (lost, err, connectionId) => {
+        this.#inFlight -= lost.length;
+        for (const req of lost) this.#fail(req, err, connectionId, 0);
+      },
+      failQueued: (err, connectionId) => {
+        for (const req of this.#queue.splice(0)) this.#fail(req, err, connectionId, 0);
+      },
+      exited: () => {
+        if (this.#queue.length > 0 && !this.#closed) this.#dispatch();
+        this.#wakeIdle();
+      },
+    });
+    this.#slots = this.#workers.slots;
   }
 
   /** Queues one statement for a worker; settles with its value or its error. */
@@ -101,22 +106,20 @@ export class OffloadLane {
 
   /** Worker connections open now. */
   get open(): number {
-    let n = 0;
-    for (const s of this.#slots) if (s.ready) n++;
-    return n;
+    return this.#workers.open;
   }
 
   stats(): OffloadStats {
     let busy = 0;
     for (const s of this.#slots) if (s.pending.size > 0) busy++;
     return {
-      max: this.#max,
+      max: this.#workers.max,
       workers: this.#slots.length,
       busy,
       inFlight: this.#inFlight,
       queued: this.#queue.length,
       requests: this.#requests,
-      crashes: this.#crashes,
+      crashes: this.#workers.crashes,
     };
   }
 
@@ -134,20 +137,9 @@ export class OffloadLane {
   async close(err: HiveDbError, waitMs: number): Promise<void> {
     this.#closed = true;
     for (const req of this.#queue.splice(0)) req.reject(err);
-    const exits: Promise<void>[] = [];
-    for (const slot of [...this.#slots]) {
-      this.#rejectPending(slot, err);
-      exits.push(slot.stop());
-    }
+    for (const slot of this.#slots) this.#rejectLost(slot.takeAll(), err);
     this.#wakeIdle();
-    if (exits.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, waitMs);
-      timer.unref();
-    });
-    await Promise.race([Promise.all(exits), bound]);
-    clearTimeout(timer);
+    await this.#workers.stopAll(waitMs);
   }
 
   #enqueue(req: OffloadRequest): void {
@@ -171,9 +163,9 @@ export class OffloadLane {
     let taken = 0;
     while (taken < queue.length) {
       let slot = this.#pick(now);
-      if ((slot === undefined || slot.pending.size > 0) && this.#slots.length < this.#max) {
+      if ((slot === undefined || slot.pending.size > 0) && this.#slots.length < this.#workers.max) {
         try {
-          slot = this.#spawn('demand');
+          slot = this.#workers.spawn('demand');
         } catch (err) {
           for (const req of queue.splice(taken)) req.reject(err);
           break;
@@ -222,69 +214,6 @@ export class OffloadLane {
     return best;
   }
 
-  #spawn(reason: 'demand' | 'replace'): OffloadSlot {
-    const ctx = this.#ctx;
-    const slot = new OffloadSlot(
-      offloadWorkerFile(),
-      {
-        filename: ctx.filename,
-        connectionId: ctx.allocateConnectionId(),
-        opts: ctx.opts,
-      },
-      reason,
-      ctx.opts.offloadHeapLimitMb,
-      this.#listener,
-    );
-    this.#slots.push(slot);
-    return slot;
-  }
-
-  #onMessage(slot: OffloadSlot, msg: WorkerMessage): void {
-    if (msg.t === 'done') {
-      this.#onAnswers(slot, msg.r);
-      return;
-    }
-    if (msg.t === 'ready') {
-      if (msg.protocol !== OFFLOAD_PROTOCOL) {
-        this.#openFailed(
-          slot,
-          new HiveDbError(
-            'POOL_OPEN_FAILED',
-            `the offload worker's script is a stale build (protocol ${msg.protocol}, expected ${OFFLOAD_PROTOCOL}): rebuild @hivedb/pool`,
-          ),
-        );
-        return;
-      }
-      slot.ready = true;
-      const ctx = this.#ctx;
-      ctx.counters.connectionsOpened++;
-      if (ctx.events.listening('connection:open'))
-        ctx.events.emit('connection:open', {
-          poolId: ctx.id,
-          connectionId: slot.connectionId,
-          role: 'worker',
-          reason: slot.reason,
-          durationMs: performance.now() - slot.spawnedAt,
-        });
-      return;
-    }
-    this.#openFailed(slot, fromWireError(msg.error));
-  }
-
-  /** The worker could not open its connection: its requests fail with the reason; not a crash. */
-  #openFailed(slot: OffloadSlot, err: Error): void {
-    const ctx = this.#ctx;
-    ctx.breaker.failure(err);
-    if (ctx.events.listening('connection:error'))
-      ctx.events.emit('connection:error', {
-        poolId: ctx.id,
-        role: 'worker',
-        error: errorInfo(err),
-      });
-    this.#rejectPending(slot, err);
-    void slot.stop();
-  }
-
   #onAnswers(slot: OffloadSlot, r: unknown[]): void {
     for (let i = 0; i < r.length; i += REPLY_STRIDE) {
       const req = slot.pending.get(r[i] as number);
@@ -318,7 +247,7 @@ export class OffloadLane {
     ctx.counters.queries++;
     this.#requests++;
     ctx.breaker.success();
-    if (ctx.events.listening('query')) this.#emitQuery(req, slot.connectionId, ms, value);
+    if (ctx.events.listening('query')) emitOffloadQuery(ctx, req, slot.connectionId, ms, value);
     req.resolve(value);
   }
 
@@ -330,15 +259,7 @@ export class OffloadLane {
         return;
       }
     }
-    if (isHive(err, 'POOL_ACQUIRE_TIMEOUT')) {
-      ctx.counters.acquireTimeouts++;
-      if (ctx.events.listening('acquire:timeout'))
-        ctx.events.emit('acquire:timeout', {
-          poolId: ctx.id,
-          mode: 'offload',
-          waitedMs: ctx.opts.connectionTimeout,
-        });
-    }
+    if (isHive(err, 'POOL_ACQUIRE_TIMEOUT')) emitOffloadAcquireTimeout(ctx);
     if (isUnwellError(err) && !slot.retiring) {
       // The connection may be what is unwell: this worker takes no more work and is replaced.
       slot.retiring = true;
@@ -352,7 +273,7 @@ export class OffloadLane {
     ctx.counters.errors++;
     this.#requests++;
     ctx.breaker.failure(err);
-    if (ctx.events.listening('query')) this.#emitQuery(req, connectionId, ms, undefined, err);
+    if (ctx.events.listening('query')) emitOffloadQuery(ctx, req, connectionId, ms, undefined, err);
     req.reject(err instanceof HiveDbError ? err : fromSqliteError(err));
   }
 
@@ -360,16 +281,7 @@ export class OffloadLane {
   #retry(req: OffloadRequest, err: unknown): void {
     const ctx = this.#ctx;
     const delay = backoffDelay(req.attempts, ctx.opts.retry);
-    ctx.counters.retries++;
-    if (ctx.events.listening('retry'))
-      ctx.events.emit('retry', {
-        poolId: ctx.id,
-        attempt: req.attempts,
-        delayMs: delay,
-        elapsedMs: Date.now() - req.firstAt,
-        sqliteCode: sqliteCodeOf(err) ?? 'SQLITE_BUSY',
-        operation: 'read',
-      });
+    emitOffloadRetry(ctx, req, delay, err);
     this.#retrying++;
     // Not unref'd: it bounds a wait that a caller awaits.
     setTimeout(() => {
@@ -381,81 +293,10 @@ export class OffloadLane {
     }, delay);
   }
 
-  #emitQuery(
-    req: OffloadRequest,
-    connectionId: number,
-    durationMs: number,
-    value: unknown,
-    error?: unknown,
-  ): void {
-    const ctx = this.#ctx;
-    ctx.events.emit('query', {
-      poolId: ctx.id,
-      filename: ctx.filename,
-      sql: req.sql,
-      paramCount: paramCount(req.params),
-      durationMs,
-      rows: error === undefined ? rowsOf(req.op, value) : 0,
-      kind: 'read',
-      cacheHit: false,
-      connectionId,
-      error: error === undefined ? undefined : errorInfo(error),
-      transactionId: undefined,
-      offloaded: true,
-    });
-  }
-
-  #rejectPending(slot: OffloadSlot, err: unknown): void {
-    const lost = slot.takeAll();
+  /** Rejects requests taken out of a worker, uncounted (the pool closes, or the worker never opened). */
+  #rejectLost(lost: readonly OffloadRequest[], err: unknown): void {
     this.#inFlight -= lost.length;
     for (const req of lost) req.reject(err);
-  }
-
-  #onExit(slot: OffloadSlot, code: number): void {
-    const at = this.#slots.indexOf(slot);
-    if (at >= 0) this.#slots.splice(at, 1);
-    const ctx = this.#ctx;
-    const crashed = !slot.stopping;
-    if (slot.ready) {
-      ctx.counters.connectionsClosed++;
-      if (ctx.events.listening('connection:close'))
-        ctx.events.emit('connection:close', {
-          poolId: ctx.id,
-          connectionId: slot.connectionId,
-          role: 'worker',
-          reason: crashed || slot.retiring ? 'failed' : 'close',
-          ageMs: Date.now() - slot.createdAt,
-        });
-    }
-    if (crashed) {
-      this.#crashes++;
-      const failure = slot.failure;
-      const why =
-        failure instanceof Error
-          ? `ended with ${(failure as { code?: unknown }).code ?? failure.name}: ${failure.message}`
-          : `exited with code ${code}`;
-      const err = new HiveDbError(
-        'POOL_WORKER_CRASHED',
-        `offload worker (connection ${slot.connectionId}) ${why}; the ${slot.pending.size} statement(s) in flight on it did not complete`,
-        { cause: failure, details: { connectionId: slot.connectionId, exitCode: code } },
-      );
-      const lost = slot.takeAll();
-      this.#inFlight -= lost.length;
-      for (const req of lost) this.#fail(req, err, slot.connectionId, 0);
-      if (!slot.ready) {
-        // It never started: a replacement would most likely end the same way. Fail what waits;
-        // the next statement tries again.
-        for (const req of this.#queue.splice(0)) this.#fail(req, err, slot.connectionId, 0);
-      } else if (!this.#closed && this.#slots.length < this.#max) {
-        try {
-          this.#spawn('replace').idleCheck();
-        } catch (spawnErr) {
-          ctx.reportError('offload worker replacement', spawnErr);
-        }
-      }
-    }
-    if (this.#queue.length > 0 && !this.#closed) this.#dispatch();
-    this.#wakeIdle();
   }
 
   #wakeIdle(): void {

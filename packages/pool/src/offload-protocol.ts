@@ -1,5 +1,6 @@
 /**
- * The messages between the pool and its offload workers (`offload-lane.ts` ↔ `offload-worker.ts`).
+ * The messages between the pool and its offload workers (`offload-lane.ts`, `offload-workers.ts` ↔
+ * `offload-worker.ts`).
  * A contract file: types, constants, and the functions that carry errors and BLOBs across the
  * thread boundary. Private to the package.
  *

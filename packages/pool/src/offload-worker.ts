@@ -2,7 +2,7 @@
  * The offload worker: a worker thread that owns one read connection and runs the statements the
  * pool sends it (`pool.get/all(sql, params, { offload: true })`), so that a long query blocks
  * this thread instead of the application's event loop. Built as its own file
- * (dist/offload-worker.js and .cjs); `offload-lane.ts` starts and supervises it.
+ * (dist/offload-worker.js and .cjs); `offload-workers.ts` starts and supervises it.
  *
  * The connection is opened by the same `openConnection` as the pool's readers (busy_timeout,
  * synchronous, foreign_keys, the user's pragmas, the query-interrupt watchdog), then set

@@ -1,6 +1,6 @@
 import { type Connection, type ConnectionRole, openConnection } from './connection.js';
 import { type Counters, type PoolContext, paramCount } from './context.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { HiveDbError, sqliteCodeOf } from './errors.js';
 import type { EventBus } from './event-bus.js';
 import type { ConnectionReason, PoolEvents } from './events.js';
@@ -17,6 +17,30 @@ export function errorInfo(err: unknown): { code: string; sqliteCode?: string; me
         : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
   return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
+}
+
+/** The pool's circuit breaker, configured from its options, reporting on the `circuit` event. */
+export function createPoolBreaker(
+  poolId: number,
+  opts: ResolvedPoolOptions,
+  events: EventBus<PoolEvents>,
+): CircuitBreaker {
+  return new CircuitBreaker(
+    opts.circuitBreaker.failureThreshold,
+    opts.circuitBreaker.resetTimeoutMs,
+    opts.circuitBreaker.enabled,
+    (from, to, failures, reason) => {
+      if (events.listening('circuit')) {
+        events.emit('circuit', {
+          poolId,
+          from,
+          to,
+          consecutiveFailures: failures,
+          ...(reason === undefined ? {} : { reason }),
+        });
+      }
+    },
+  );
 }
 
 /** What the context needs from the pool that owns it. */

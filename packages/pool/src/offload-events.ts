@@ -1,0 +1,60 @@
+import { type PoolContext, paramCount } from './context.js';
+import { sqliteCodeOf } from './errors.js';
+import type { OffloadRequest } from './offload-slot.js';
+import { errorInfo } from './pool-context.js';
+import { rowsOf } from './statement.js';
+
+/** Emits `query` for an offloaded statement (call only when someone listens). */
+export function emitOffloadQuery(
+  ctx: PoolContext,
+  req: OffloadRequest,
+  connectionId: number,
+  durationMs: number,
+  value: unknown,
+  error?: unknown,
+): void {
+  ctx.events.emit('query', {
+    poolId: ctx.id,
+    filename: ctx.filename,
+    sql: req.sql,
+    paramCount: paramCount(req.params),
+    durationMs,
+    rows: error === undefined ? rowsOf(req.op, value) : 0,
+    kind: 'read',
+    cacheHit: false,
+    connectionId,
+    error: error === undefined ? undefined : errorInfo(error),
+    transactionId: undefined,
+    offloaded: true,
+  });
+}
+
+/** Counts a retry of an offloaded read and emits `retry`. */
+export function emitOffloadRetry(
+  ctx: PoolContext,
+  req: OffloadRequest,
+  delayMs: number,
+  err: unknown,
+): void {
+  ctx.counters.retries++;
+  if (ctx.events.listening('retry'))
+    ctx.events.emit('retry', {
+      poolId: ctx.id,
+      attempt: req.attempts,
+      delayMs,
+      elapsedMs: Date.now() - req.firstAt,
+      sqliteCode: sqliteCodeOf(err) ?? 'SQLITE_BUSY',
+      operation: 'read',
+    });
+}
+
+/** Counts an offloaded statement that waited past `connectionTimeout` and emits `acquire:timeout`. */
+export function emitOffloadAcquireTimeout(ctx: PoolContext): void {
+  ctx.counters.acquireTimeouts++;
+  if (ctx.events.listening('acquire:timeout'))
+    ctx.events.emit('acquire:timeout', {
+      poolId: ctx.id,
+      mode: 'offload',
+      waitedMs: ctx.opts.connectionTimeout,
+    });
+}
