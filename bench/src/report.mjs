@@ -78,6 +78,13 @@ export function markdown(report) {
     `Settings: ${report.settings.rounds} rounds × (${report.settings.warmupMs} ms warm-up + ` +
       `${report.settings.timeMs} ms) per twin, twins alternating; total ${report.durationS.toFixed(0)} s.`,
   );
+  const own = report.cases.filter((r) => r.settings);
+  if (own.length > 0) {
+    const o = own[0].settings;
+    out.push(
+      `(${own.map((r) => `\`${r.id}\``).join(', ')}: ${o.rounds} rounds × (${o.warmupMs} ms warm-up + ${o.timeMs} ms).)`,
+    );
+  }
   out.push('');
   out.push(`| ${HEADERS.map(([, h]) => h).join(' | ')} |`);
   out.push(`|${HEADERS.map(() => '---').join('|')}|`);
