@@ -143,6 +143,7 @@ export interface HealthEvent {
   readonly poolId: number;
   readonly ok: boolean;
   readonly durationMs: number;
+  /** Idle connections and idle offload workers probed, and those that failed and were replaced. */
   readonly probed: number;
   readonly replaced: number;
   readonly closedIdle: number;

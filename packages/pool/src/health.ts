@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
+import type { OffloadLane } from './offload-lane.js';
+import { WORKER_PROBE_TIMEOUT_MS, type WorkerProbe } from './offload-probe.js';
 import type { ReaderSet } from './reader-set.js';
 import type { HealthReport } from './types.js';
 import type { WriterLane } from './writer-lane.js';
@@ -10,6 +12,8 @@ export interface HealthTarget {
   readonly ctx: PoolContext;
   readonly readers: ReaderSet;
   readonly lane: WriterLane | undefined;
+  /** The offload lane, once started (its idle workers are probed too). */
+  offload(): OffloadLane | undefined;
   /** The writer if it is open (not opening one). */
   writer(): Connection | undefined;
   /** Whether a read snapshot is open now (a RESTART checkpoint would wait on it). */
@@ -33,7 +37,9 @@ function probe(conn: Connection): void {
 }
 
 /**
- * One health pass: probes idle connections (a failed one is closed and replaced), closes readers
+ * One health pass: probes idle connections (a failed one is closed and replaced) and idle
+ * offload workers (a trivial query through the worker, bounded by WORKER_PROBE_TIMEOUT_MS; a
+ * worker that fails it or does not answer is terminated and replaced), closes readers
  * idle past `idleTimeout` down to `minConnections`, replaces those older than `maxLifetime`, and
  * checkpoints a WAL grown past `walCheckpointBytes` (PASSIVE, then RESTART when no reader of ours
  * holds a snapshot). Never throws: what failed is in the report and on the `error` event.
@@ -48,6 +54,8 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
   let recycled = 0;
   const now = Date.now();
   const { idleTimeout, maxLifetime, minConnections } = ctx.opts;
+  // Sent first: the workers answer on their threads while this one probes its own connections.
+  const workerProbes = t.offload()?.probeIdle(WORKER_PROBE_TIMEOUT_MS);
 
   for (const conn of readers.idleSnapshot()) {
     probed++;
@@ -110,6 +118,13 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
     }
   }
 
+  if (workerProbes !== undefined) {
+    for (const p of await workerProbes) {
+      probed++;
+      if (workerProbeFailed(ctx, p, errors) && p.replaced) replaced++;
+    }
+  }
+
   const report: HealthReport = {
     ok: errors.length === 0,
     checkedAt: started,
@@ -141,6 +156,21 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
     });
   }
   return report;
+}
+
+/** Counts a worker's probe with the circuit breaker; records a failure. Returns whether it failed. */
+function workerProbeFailed(ctx: PoolContext, p: WorkerProbe, errors: string[]): boolean {
+  if (p.error === undefined) {
+    ctx.breaker.success();
+    return false;
+  }
+  ctx.breaker.failure(p.error);
+  errors.push(`worker ${p.connectionId}: ${p.error.message}`);
+  if (p.replaceError !== undefined) {
+    const why = p.replaceError instanceof Error ? p.replaceError.message : String(p.replaceError);
+    errors.push(`replacing worker ${p.connectionId}: ${why}`);
+  }
+  return true;
 }
 
 function runCheckpoint(

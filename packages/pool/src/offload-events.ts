@@ -4,6 +4,17 @@ import type { OffloadRequest } from './offload-slot.js';
 import { errorInfo } from './pool-context.js';
 import { rowsOf } from './statement.js';
 
+/** What `stats().offload` reports. */
+export interface OffloadStats {
+  readonly max: number;
+  readonly workers: number;
+  readonly busy: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly requests: number;
+  readonly crashes: number;
+}
+
 /** Emits `query` for an offloaded statement (call only when someone listens). */
 export function emitOffloadQuery(
   ctx: PoolContext,

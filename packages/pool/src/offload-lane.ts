@@ -1,6 +1,11 @@
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError, isBusyError, isUnwellError } from './errors.js';
-import { emitOffloadAcquireTimeout, emitOffloadQuery, emitOffloadRetry } from './offload-events.js';
+import {
+  emitOffloadAcquireTimeout,
+  emitOffloadQuery,
+  emitOffloadRetry,
+  type OffloadStats,
+} from './offload-events.js';
 import {
   fromWireError,
   REPLY_ERROR,
@@ -10,24 +15,11 @@ import {
   type WireError,
 } from './offload-protocol.js';
 import { type OffloadRequest, type OffloadSlot, SqlNumbers } from './offload-slot.js';
+import type { WorkerProbe } from './offload-probe.js';
 import { OffloadWorkers } from './offload-workers.js';
 import { backoffDelay, mayRetry } from './retry.js';
 import type { Op } from './statement.js';
 import type { BindParams } from './types.js';
-
-/** What `stats().offload` reports. */
-export interface OffloadStats {
-  readonly max: number;
-  readonly workers: number;
-  readonly busy: number;
-  readonly inFlight: number;
-  readonly queued: number;
-  readonly requests: number;
-  readonly crashes: number;
-}
-
-/** Most requests sent to one worker and not yet answered: more wait in the lane's queue. */
-const MAX_IN_FLIGHT = 64;
 
 /**
  * The offload lane: up to `max` worker threads, each owning one read connection, that run
@@ -72,6 +64,12 @@ export class OffloadLane {
       failQueued: (err, connectionId) => {
         for (const req of this.#queue.splice(0)) this.#fail(req, err, connectionId, 0);
       },
+      send: (slot, req) => {
+        slot.assign(req, performance.now());
+        this.#inFlight++;
+        slot.post(this.#sqlNumbers); // a probe has no parameters: it cannot be refused
+      },
+      nextId: () => this.#nextId++,
       exited: () => {
         if (this.#queue.length > 0 && !this.#closed) this.#dispatch();
         this.#wakeIdle();
@@ -142,6 +140,11 @@ export class OffloadLane {
     await this.#workers.stopAll(waitMs);
   }
 
+  /** For the health check: probes every idle worker (see `OffloadWorkers.probeIdle`). */
+  probeIdle(timeoutMs: number): Promise<WorkerProbe[]> {
+    return this.#workers.probeIdle(timeoutMs);
+  }
+
   #enqueue(req: OffloadRequest): void {
     if (this.#closed) {
       req.reject(new HiveDbError('POOL_CLOSED', `the pool for ${this.#ctx.filename} is closed`));
@@ -162,7 +165,7 @@ export class OffloadLane {
     const now = performance.now();
     let taken = 0;
     while (taken < queue.length) {
-      let slot = this.#pick(now);
+      let slot = this.#workers.pick(now);
       if ((slot === undefined || slot.pending.size > 0) && this.#slots.length < this.#workers.max) {
         try {
           slot = this.#workers.spawn('demand');
@@ -195,25 +198,6 @@ export class OffloadLane {
     this.#wakeIdle();
   }
 
-  /** The worker to give the next request to: not stalled first, then the fewest in flight. */
-  #pick(now: number): OffloadSlot | undefined {
-    let best: OffloadSlot | undefined;
-    let bestStalled = true;
-    for (const slot of this.#slots) {
-      if (!slot.accepts(MAX_IN_FLIGHT)) continue;
-      const stalled = slot.stalled(now);
-      if (
-        best === undefined ||
-        (bestStalled && !stalled) ||
-        (bestStalled === stalled && slot.pending.size < best.pending.size)
-      ) {
-        best = slot;
-        bestStalled = stalled;
-      }
-    }
-    return best;
-  }
-
   #onAnswers(slot: OffloadSlot, r: unknown[]): void {
     for (let i = 0; i < r.length; i += REPLY_STRIDE) {
       const req = slot.pending.get(r[i] as number);
@@ -222,7 +206,11 @@ export class OffloadLane {
       this.#inFlight--;
       const status = r[i + 1] as number;
       const ms = (r[i + 3] as number) / 1000;
-      if (status === REPLY_ERROR)
+      if (req.probe === true) {
+        slot.probing = false;
+        if (status === REPLY_ERROR) req.reject(fromWireError(r[i + 2] as WireError));
+        else req.resolve(undefined);
+      } else if (status === REPLY_ERROR)
         this.#onError(slot, req, fromWireError(r[i + 2] as WireError), ms);
       else
         this.#succeed(
@@ -268,6 +256,10 @@ export class OffloadLane {
   }
 
   #fail(req: OffloadRequest, err: unknown, connectionId: number, ms: number): void {
+    if (req.probe === true) {
+      req.reject(err); // a probe lost with its worker: the health check reports it
+      return;
+    }
     const ctx = this.#ctx;
     ctx.counters.queries++;
     ctx.counters.errors++;

@@ -23,6 +23,8 @@ export interface OffloadRequest {
   /** When the first attempt was queued, and attempts so far (retries on SQLITE_BUSY). */
   readonly firstAt: number;
   attempts: number;
+  /** A health probe (`OffloadLane.probeIdle`): settles without counting, events or retries. */
+  readonly probe?: true;
 }
 
 /** A worker that has held work this long without answering is probably in a long statement. */
@@ -73,6 +75,10 @@ export class OffloadSlot {
   stopping = false;
   /** Takes no new work; stopped once its requests are answered (its connection is unwell). */
   retiring = false;
+  /** A health probe is in flight on it: it takes no other work until the probe is answered. */
+  probing = false;
+  /** It failed a health probe and was terminated: its exit is reported with reason `'failed'`. */
+  failedProbe = false;
   /** Resolves when the thread has exited. */
   readonly exited: Promise<void>;
   #outbox: OffloadRequest[] = [];
@@ -117,7 +123,7 @@ export class OffloadSlot {
 
   /** Whether it can take another request (at most `maxInFlight` at a time). */
   accepts(maxInFlight: number): boolean {
-    return !this.retiring && !this.stopping && this.pending.size < maxInFlight;
+    return !this.retiring && !this.stopping && !this.probing && this.pending.size < maxInFlight;
   }
 
   /** Whether it has held work for more than STALL_MS without answering. */

@@ -1,9 +1,13 @@
 import type { PoolContext } from './context.js';
 import { HiveDbError } from './errors.js';
 import { fromWireError, OFFLOAD_PROTOCOL, type WorkerMessage } from './offload-protocol.js';
+import { probeOutcome, probeRequest, type WorkerProbe } from './offload-probe.js';
 import { type OffloadRequest, OffloadSlot, type SlotListener } from './offload-slot.js';
 import { offloadWorkerFile } from './offload-worker-file.js';
 import { errorInfo } from './pool-context.js';
+
+/** Most requests sent to one worker and not yet answered: more wait in the lane's queue. */
+const MAX_IN_FLIGHT = 64;
 
 /** What the workers' supervisor asks of the lane that dispatches to them. */
 export interface OffloadWorkersHost {
@@ -17,7 +21,11 @@ export interface OffloadWorkersHost {
   fail(lost: readonly OffloadRequest[], err: unknown, connectionId: number): void;
   /** A worker that never started crashed: fail what waits in the queue with `err`. */
   failQueued(err: unknown, connectionId: number): void;
-  /** A worker ended: queued work may go to the others, and idle waiters may wake. */
+  /** Sends one request to `slot` now, counted in flight (a health probe). */
+  send(slot: OffloadSlot, req: OffloadRequest): void;
+  /** A fresh request id. */
+  nextId(): number;
+  /** A worker ended or left service: queued work may go to the others, idle waiters may wake. */
   exited(): void;
 }
 
@@ -25,13 +33,14 @@ export interface OffloadWorkersHost {
  * The offload lane's worker threads: starts them (on demand, or to replace one), hears when
  * they are ready or could not open their connection, and supervises their end. A worker that
  * ends unexpectedly is a crash: what was in flight on it fails with POOL_WORKER_CRASHED, it is
- * counted, and a ready one is replaced at once. Dispatching work to them is the lane's.
+ * counted, and a ready one is replaced at once. The health check probes the idle ones. Which
+ * worker takes the next request is decided here (`pick`); queueing and posting are the lane's.
  */
 export class OffloadWorkers {
   readonly #ctx: PoolContext;
   readonly #host: OffloadWorkersHost;
   readonly max: number;
-  /** The live workers, in start order (a worker leaves at its exit). */
+  /** The live workers, in start order (a worker leaves at its exit, or when it fails a probe). */
   readonly slots: OffloadSlot[] = [];
   #crashes = 0;
   readonly #listener: SlotListener = {
@@ -89,6 +98,90 @@ export class OffloadWorkers {
     );
     this.slots.push(slot);
     return slot;
+  }
+
+  /** The worker to give the next request to: not stalled first, then the fewest in flight. */
+  pick(now: number): OffloadSlot | undefined {
+    let best: OffloadSlot | undefined;
+    let bestStalled = true;
+    for (const slot of this.slots) {
+      if (!slot.accepts(MAX_IN_FLIGHT)) continue;
+      const stalled = slot.stalled(now);
+      if (
+        best === undefined ||
+        (bestStalled && !stalled) ||
+        (bestStalled === stalled && slot.pending.size < best.pending.size)
+      ) {
+        best = slot;
+        bestStalled = stalled;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * For the health check: sends a trivial query to every worker that is ready and has nothing
+   * in flight (a busy worker is proving itself already), then takes out of service each that
+   * fails it or does not answer within `timeoutMs` (`replaceFailed`). A worker takes no other
+   * work while its probe is in flight.
+   */
+  probeIdle(timeoutMs: number): Promise<WorkerProbe[]> {
+    const probes: Promise<WorkerProbe>[] = [];
+    for (const slot of this.slots) {
+      if (slot.ready && slot.pending.size === 0 && slot.accepts(MAX_IN_FLIGHT))
+        probes.push(this.#probe(slot, timeoutMs));
+    }
+    return Promise.all(probes);
+  }
+
+  async #probe(slot: OffloadSlot, timeoutMs: number): Promise<WorkerProbe> {
+    const host = this.#host;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      host.send(slot, probeRequest(host.nextId(), timeoutMs, { resolve, reject }));
+    });
+    slot.probing = true;
+    const error = await probeOutcome(slot, answer, timeoutMs);
+    const connectionId = slot.connectionId;
+    if (error === undefined) return { connectionId, error, replaced: false };
+    const stuck = slot.probing; // still set: it did not answer
+    slot.probing = false;
+    if (host.isClosed()) return { connectionId, error, replaced: false, replaceError: 'closing' };
+    // A worker that ended meanwhile is replaced by the crash path, if it crashed.
+    if (slot.stopping || !this.slots.includes(slot))
+      return { connectionId, error, replaced: false };
+    host.reject(slot.takeAll(), error);
+    const replaceError = this.replaceFailed(slot, stuck);
+    host.exited();
+    return replaceError === undefined
+      ? { connectionId, error, replaced: true }
+      : { connectionId, error, replaced: false, replaceError };
+  }
+
+  /**
+   * Takes a worker that failed its health probe out of service and starts its replacement
+   * (it leaves `slots` at once, so the replacement fits in `max`). A worker that answered its
+   * probe with an error is terminated now. One that did not answer is inside SQLite, where
+   * `terminate()` cannot stop it, and a thread terminated there dies with the whole process when
+   * its statement then fails (better-sqlite3 cannot build the error): it is retired, with
+   * nothing in flight and unref'd, and terminated as soon as it answers. Its `connection:close`
+   * (reason `'failed'`) comes when its thread has ended. Returns the error when no replacement
+   * could start.
+   */
+  replaceFailed(slot: OffloadSlot, stuck: boolean): unknown {
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
+    slot.failedProbe = true;
+    slot.retiring = true;
+    slot.idleCheck();
+    if (!stuck) void slot.stop();
+    if (this.#host.isClosed() || this.slots.length >= this.max) return undefined;
+    try {
+      this.spawn('replace').idleCheck();
+      return undefined;
+    } catch (err) {
+      this.#ctx.reportError('offload worker replacement', err);
+      return err;
+    }
   }
 
   #onMessage(slot: OffloadSlot, msg: WorkerMessage): void {
@@ -149,7 +242,7 @@ export class OffloadWorkers {
           poolId: ctx.id,
           connectionId: slot.connectionId,
           role: 'worker',
-          reason: crashed || slot.retiring ? 'failed' : 'close',
+          reason: crashed || slot.retiring || slot.failedProbe ? 'failed' : 'close',
           ageMs: Date.now() - slot.createdAt,
         });
     }

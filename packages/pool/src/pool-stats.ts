@@ -1,7 +1,8 @@
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Connection } from './connection.js';
 import type { Counters } from './context.js';
-import type { OffloadLane, OffloadStats } from './offload-lane.js';
+import type { OffloadStats } from './offload-events.js';
+import type { OffloadLane } from './offload-lane.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { QueryCache } from './query-cache.js';
 import type { ReaderSet } from './reader-set.js';

@@ -321,6 +321,7 @@ class SqlitePool implements Pool {
       ctx: this.#ctx,
       readers: this.#readers,
       lane: this.#lane,
+      offload: () => this.#offload,
       writer: () => (this.#writer !== undefined && !this.#writer.closed ? this.#writer : undefined),
       snapshotOpen: () => this.#snapshots.open,
       total: () => openConnections(this.#readers, this.#writer, this.#offload),

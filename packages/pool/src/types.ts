@@ -190,7 +190,10 @@ export interface HealthReport {
   readonly ok: boolean;
   readonly checkedAt: number;
   readonly durationMs: number;
-  /** Idle connections probed, and those that failed and were replaced. */
+  /**
+   * Idle connections and idle offload workers probed, and those that failed and were replaced
+   * (a worker that failed its probe is counted in `replaced` once its replacement has started).
+   */
   readonly probed: number;
   readonly replaced: number;
   /** Readers closed because they were idle past `idleTimeout`, or older than `maxLifetime`. */

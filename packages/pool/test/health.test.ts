@@ -1,6 +1,13 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { CheckpointEvent, ConnectionCloseEvent, HealthEvent } from '../src/index.js';
-import { sleep, useSandbox, waitFor } from './helpers/index.js';
+import type {
+  CheckpointEvent,
+  ConnectionCloseEvent,
+  ConnectionOpenEvent,
+  HealthEvent,
+  QueryEvent,
+} from '../src/index.js';
+import { holdExclusiveLock, sigkill, sleep, useSandbox, waitFor } from './helpers/index.js';
 
 const sb = useSandbox();
 
@@ -110,5 +117,92 @@ describe('health', () => {
     expect(events[0]!.walBytesBefore).toBeGreaterThan(4096);
     expect(pool.stats().counters.checkpoints).toBe(events.length);
     expect(await pool.get('SELECT count(*) AS n FROM t')).toEqual({ n: 20 });
+  });
+});
+
+// An offload worker's connection lives on its own thread: the health check probes it with a
+// trivial query sent through the worker, bounded by a short timeout (1 s).
+describe('health of offload workers', () => {
+  it('an idle worker is probed through its thread, and one that answers is kept', async () => {
+    const pool = sb().pool({ filename: 'wprobe.db', minConnections: 1, offloadWorkers: 1 });
+    await pool.run('CREATE TABLE t (v TEXT)');
+    const opened: ConnectionOpenEvent[] = [];
+    pool.events.on('connection:open', (e) => opened.push(e));
+    await pool.get('SELECT count(*) AS n FROM t', [], { offload: true });
+    const [worker] = opened.filter((e) => e.role === 'worker');
+    const report = await pool.checkHealth();
+    // The writer (minConnections 1: no reader open) and the worker.
+    expect(report).toMatchObject({ ok: true, probed: 2, replaced: 0, errors: [] });
+    expect(pool.stats().offload).toMatchObject({ workers: 1, busy: 0, inFlight: 0, crashes: 0 });
+    // Probes are not queries: they do not count, and the worker still serves.
+    const queries = pool.stats().counters.queries;
+    const served: QueryEvent[] = [];
+    pool.events.on('query', (e) => served.push(e));
+    expect(await pool.get('SELECT 1 AS one', [], { offload: true })).toEqual({ one: 1 });
+    expect(pool.stats().counters.queries).toBe(queries + 1);
+    expect(served.map((e) => e.connectionId)).toEqual([worker!.connectionId]);
+  });
+
+  // The fault is real: another process holds SQLite's EXCLUSIVE lock on a rollback-journal
+  // database (in WAL mode nothing blocks a reader), so the idle worker's probe waits inside
+  // SQLite's busy handler (busy_timeout 5 s): its thread is stuck in a C call, as it would be
+  // on a lock held by a hung process or on a file that does not answer. A read lease keeps the
+  // pool's own reader from being probed on this thread (the pool is readonly: no writer). The
+  // stuck thread is retired at once and terminated when SQLite lets it go (here: when the lock
+  // holder is killed), never inside SQLite.
+  it('an idle worker that does not answer its probe is terminated and replaced', async () => {
+    const s = sb();
+    const file = s.file('wstuck.db');
+    const setup = new Database(file); // rollback journal (DELETE), not WAL
+    setup.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('ok')");
+    setup.close();
+    const pool = s.pool({
+      filename: 'wstuck.db',
+      readonly: true,
+      minConnections: 1,
+      maxConnections: 2,
+      offloadWorkers: 1,
+      busyTimeout: 5000,
+      circuitBreaker: { enabled: false },
+    });
+    const opened: ConnectionOpenEvent[] = [];
+    const closed: ConnectionCloseEvent[] = [];
+    const health: HealthEvent[] = [];
+    pool.events.on('connection:open', (e) => opened.push(e));
+    pool.events.on('connection:close', (e) => closed.push(e));
+    pool.events.on('health', (e) => health.push(e));
+    expect(await pool.get('SELECT v FROM t', [], { offload: true })).toEqual({ v: 'ok' });
+    const stuck = opened.find((e) => e.role === 'worker')!.connectionId;
+    const lease = await pool.acquire();
+
+    const holder = await holdExclusiveLock(file);
+    const started = Date.now();
+    const report = await pool.checkHealth();
+    // Bounded by the probe's timeout, not by the stuck thread's busy_timeout.
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(report).toMatchObject({ ok: false, probed: 1, replaced: 1 });
+    expect(report.errors).toEqual([
+      expect.stringMatching(new RegExp(`^worker ${stuck}: .*did not answer its health probe`)),
+    ]);
+    expect(health).toEqual([expect.objectContaining({ ok: false, probed: 1, replaced: 1 })]);
+    expect(pool.stats().offload.crashes).toBe(0);
+
+    // The lock holder dies: the replacement opens, the stuck thread returns from SQLite and ends.
+    await sigkill(holder);
+    lease.release();
+    await waitFor(() => opened.some((e) => e.role === 'worker' && e.reason === 'replace'), 10_000);
+    await waitFor(() => closed.some((e) => e.connectionId === stuck), 10_000);
+    expect(closed.filter((e) => e.connectionId === stuck)).toEqual([
+      expect.objectContaining({ role: 'worker', reason: 'failed' }),
+    ]);
+    const fresh = opened.find((e) => e.role === 'worker' && e.reason === 'replace')!.connectionId;
+    expect(fresh).not.toBe(stuck);
+
+    const served: QueryEvent[] = [];
+    pool.events.on('query', (e) => served.push(e));
+    expect(await pool.get('SELECT v FROM t', [], { offload: true })).toEqual({ v: 'ok' });
+    expect(served.map((e) => [e.connectionId, e.offloaded])).toEqual([[fresh, true]]);
+    expect(pool.stats().offload).toMatchObject({ workers: 1, crashes: 0 });
+    expect((await pool.checkHealth()).ok).toBe(true);
   });
 });

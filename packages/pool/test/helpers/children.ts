@@ -149,6 +149,17 @@ export async function holdWriteLock(file: string, holdMs: number | 'forever'): P
 }
 
 /**
+ * Starts a child that opens `file` and runs `BEGIN EXCLUSIVE`, held until it is killed. On a
+ * database in rollback-journal mode (not WAL) no other connection can then even read: a read
+ * waits in SQLite's busy handler for `busy_timeout`, then fails with SQLITE_BUSY.
+ */
+export async function holdExclusiveLock(file: string): Promise<Child> {
+  const child = spawnNode(join(childrenDir, 'lock-holder.mjs'), [file, 'forever', 'exclusive']);
+  await child.waitForLine((l) => l === 'ready');
+  return child;
+}
+
+/**
  * Runs one statement in a child process with its own connection, and resolves once the child
  * has exited, with `Date.now()` in the child just after the statement committed.
  */

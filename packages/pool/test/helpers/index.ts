@@ -2,6 +2,7 @@ export { type Sandbox, type SandboxPoolOptions, useSandbox } from './sandbox.js'
 export {
   BUILT_ENTRY,
   type Child,
+  holdExclusiveLock,
   holdWriteLock,
   killAll,
   type LockHolder,
