@@ -130,7 +130,7 @@ export class OffloadLane {
   /**
    * Rejects everything queued or in flight with `err`, stops every worker, and waits up to
    * `waitMs` for the threads to end. A thread inside a statement ends when the statement does
-   * (at its deadline at the latest): `terminate()` cannot stop SQLite.
+   * (at its deadline at the latest), and keeps the process alive until then (`OffloadSlot.stop`).
    */
   async close(err: HiveDbError, waitMs: number): Promise<void> {
     this.#closed = true;

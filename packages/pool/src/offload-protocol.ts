@@ -46,6 +46,14 @@ export interface WorkerInit {
   readonly filename: string;
   readonly connectionId: number;
   readonly opts: ResolvedPoolOptions;
+  /**
+   * Set to 1 by the pool to stop the worker (over a SharedArrayBuffer, so that a worker busy
+   * in a batch sees it between two statements): it runs no further statement, closes its
+   * connection and ends its thread itself. `terminate()` is never used on a worker that may be
+   * inside SQLite: when a statement ends in a thread being terminated, better-sqlite3 cannot
+   * build its result or error and the whole process aborts.
+   */
+  readonly stop: Int32Array;
 }
 
 /** Pool → worker: a batch of requests, posted at `at` (`Date.now()`). */

@@ -82,6 +82,8 @@ export class OffloadSlot {
   /** Resolves when the thread has exited. */
   readonly exited: Promise<void>;
   #outbox: OffloadRequest[] = [];
+  /** Shared with the thread: 1 asks it to run nothing more and end itself (see `stop()`). */
+  readonly #stopFlag = new Int32Array(new SharedArrayBuffer(4));
   readonly #knownSql = new Set<number>();
   #referenced = true;
   /** `performance.now()` when it last answered, or took work while idle. */
@@ -89,7 +91,7 @@ export class OffloadSlot {
 
   constructor(
     file: string,
-    init: WorkerInit,
+    init: Omit<WorkerInit, 'stop'>,
     reason: 'demand' | 'replace',
     heapLimitMb: number,
     listener: SlotListener,
@@ -97,7 +99,7 @@ export class OffloadSlot {
     this.connectionId = init.connectionId;
     this.reason = reason;
     this.worker = new Worker(file, {
-      workerData: init,
+      workerData: { ...init, stop: this.#stopFlag } satisfies WorkerInit,
       ...(heapLimitMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } } : {}),
     });
     let exited!: () => void;
@@ -178,7 +180,7 @@ export class OffloadSlot {
 
   /** Call when requests left `pending`: a thread with nothing in flight lets the process exit. */
   idleCheck(): void {
-    if (this.pending.size === 0 && this.#referenced) {
+    if (this.pending.size === 0 && this.#referenced && !this.stopping) {
       this.worker.unref();
       this.#referenced = false;
     }
@@ -192,13 +194,27 @@ export class OffloadSlot {
     return all;
   }
 
-  /** Ends the thread (it exits once its current statement, if any, returns). */
+  /**
+   * Ends the thread: it runs no further statement, closes its connection and exits by itself,
+   * at once when idle, or when its current statement returns (at its deadline at the latest).
+   * Never `terminate()`: a statement that ends in a thread being terminated aborts the whole
+   * process (better-sqlite3 cannot build its result or error there). Until it has exited the
+   * thread keeps the process alive, so that a process never exits with a thread inside SQLite.
+   */
   stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      this.worker.unref();
-      this.#referenced = false;
-      void this.worker.terminate();
+      Atomics.store(this.#stopFlag, 0, 1);
+      if (!this.#referenced) {
+        this.worker.ref();
+        this.#referenced = true;
+      }
+      try {
+        // Wakes an idle thread (an empty batch); a busy one sees the flag between statements.
+        this.worker.postMessage({ at: Date.now(), r: [] } satisfies BatchMessage);
+      } catch {
+        // Its port is gone: the thread is ending already.
+      }
     }
     return this.exited;
   }

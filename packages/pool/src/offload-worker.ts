@@ -121,6 +121,10 @@ function runBatch(conn: Connection, batch: BatchMessage): void {
   }
   for (let i = 0; i < r.length; i += REQUEST_STRIDE) {
     const id = r[i] as number;
+    if (Atomics.load(init.stop, 0) !== 0) {
+      // The pool is stopping this worker and failed its callers already: run nothing more.
+      break;
+    }
     const op = OPS[r[i + 1] as number]!;
     const sql = sqlOf(r[i + 2]);
     const params = r[i + 3] as BindParams | undefined;
@@ -181,7 +185,20 @@ function main(): void {
     return;
   }
   post({ t: 'ready', protocol: OFFLOAD_PROTOCOL, openMs: performance.now() - started });
-  port!.on('message', (batch: BatchMessage) => runBatch(conn, batch));
+  port!.on('message', (batch: BatchMessage) => {
+    if (Atomics.load(init.stop, 0) === 0) runBatch(conn, batch);
+    if (Atomics.load(init.stop, 0) !== 0) stop(conn);
+  });
+}
+
+/** Closes the connection and the port: with nothing left to do, the thread ends by itself. */
+function stop(conn: Connection): void {
+  try {
+    if (conn.db.open) conn.db.close();
+  } catch {
+    // A connection that cannot close cleanly is closed by SQLite when the thread ends.
+  }
+  port!.close();
 }
 
 main();

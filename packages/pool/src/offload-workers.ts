@@ -143,14 +143,13 @@ export class OffloadWorkers {
     const error = await probeOutcome(slot, answer, timeoutMs);
     const connectionId = slot.connectionId;
     if (error === undefined) return { connectionId, error, replaced: false };
-    const stuck = slot.probing; // still set: it did not answer
     slot.probing = false;
     if (host.isClosed()) return { connectionId, error, replaced: false, replaceError: 'closing' };
     // A worker that ended meanwhile is replaced by the crash path, if it crashed.
     if (slot.stopping || !this.slots.includes(slot))
       return { connectionId, error, replaced: false };
     host.reject(slot.takeAll(), error);
-    const replaceError = this.replaceFailed(slot, stuck);
+    const replaceError = this.replaceFailed(slot);
     host.exited();
     return replaceError === undefined
       ? { connectionId, error, replaced: true }
@@ -159,21 +158,19 @@ export class OffloadWorkers {
 
   /**
    * Takes a worker that failed its health probe out of service and starts its replacement
-   * (it leaves `slots` at once, so the replacement fits in `max`). A worker that answered its
-   * probe with an error is terminated now. One that did not answer is inside SQLite, where
-   * `terminate()` cannot stop it, and a thread terminated there dies with the whole process when
-   * its statement then fails (better-sqlite3 cannot build the error): it is retired, with
-   * nothing in flight and unref'd, and terminated as soon as it answers. Its `connection:close`
-   * (reason `'failed'`) comes when its thread has ended. Returns the error when no replacement
-   * could start.
+   * (it leaves `slots` at once, so the replacement fits in `max`), and stops it (`stop()`): one
+   * that answered its probe with an error ends at once; one that did not answer is inside
+   * SQLite, where nothing but its statement's end can free it, and ends when its probe returns
+   * (at the probe's deadline at the latest). Its `connection:close` (reason `'failed'`) comes
+   * when its thread has ended. Returns the error when no replacement could start.
    */
-  replaceFailed(slot: OffloadSlot, stuck: boolean): unknown {
+  replaceFailed(slot: OffloadSlot): unknown {
     const at = this.slots.indexOf(slot);
     if (at >= 0) this.slots.splice(at, 1);
     slot.failedProbe = true;
     slot.retiring = true;
     slot.idleCheck();
-    if (!stuck) void slot.stop();
+    void slot.stop();
     if (this.#host.isClosed() || this.slots.length >= this.max) return undefined;
     try {
       this.spawn('replace').idleCheck();

@@ -1,5 +1,6 @@
 // The offload lane: `{ offload: true }` statements run on worker threads with their own read
 // connections. Real files, real worker threads (the built dist/offload-worker.js).
+import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -383,5 +384,33 @@ describe('close() and offloaded statements', () => {
     await within(3000, pool.close({ timeoutMs: 100 }), 'close()');
     expect(performance.now() - started).toBeLessThan(1000);
     await running;
+  });
+
+  it('a process that closes its pool while an offloaded statement runs survives the statement ending, then exits by itself', () => {
+    // A worker thread terminated while inside SQLite aborts the whole process when its
+    // statement then ends (better-sqlite3 cannot build the error in a terminating thread); the
+    // pool stops its workers by a shared flag instead, and they end themselves.
+    const root = sb().root;
+    const script = `
+      const { createPool } = require(${JSON.stringify(requireBuiltEntry().replace(/index\.js$/, 'index.cjs'))});
+      const pool = createPool({ filename: 'c.db', root: ${JSON.stringify(root)} });
+      const running = pool.get(${JSON.stringify(ENDLESS)}, [], { offload: true, timeoutMs: 800 })
+        .then(() => 'resolved', (e) => e.code);
+      setTimeout(async () => {
+        await pool.close({ timeoutMs: 50 });
+        console.log('closed');
+        console.log('caller: ' + (await running));
+      }, 300);
+      process.on('exit', (code) => console.log('exit ' + code));
+    `;
+    const started = performance.now();
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(res.stderr).not.toMatch(/FATAL|Aborted/);
+    expect({ status: res.status, signal: res.signal }).toEqual({ status: 0, signal: null });
+    expect(res.stdout).toContain('closed');
+    expect(res.stdout).toContain('caller: POOL_CLOSED');
+    expect(res.stdout).toContain('exit 0');
+    // It stayed alive until the statement ended at its deadline, not for the whole query.
+    expect(performance.now() - started).toBeLessThan(8000);
   });
 });
