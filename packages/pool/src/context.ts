@@ -38,6 +38,12 @@ export interface PoolContext {
   close(conn: Connection, reason: ConnectionReason): void;
   /** This process committed a write: read snapshots end and the query cache is cleared. */
   onLocalCommit(): void;
+  /**
+   * Emits `utilization` (connections leased now, of the total) when someone listens. Called
+   * where a connection changes hands: a reader taken or returned (a lease, a read snapshot), the
+   * writer granted or given back (a transaction, a write lease).
+   */
+  utilizationChanged(): void;
   nextTransactionId(): number;
   /** Emits `query` when someone listens; `startedAt` is a `performance.now()` value. */
   emitQuery(

@@ -4,7 +4,7 @@ import { fromSqliteError, HiveDbError } from './errors.js';
 import { PoolLease } from './lease.js';
 import { closedError, readonlyError } from './pool-errors.js';
 import type { ReaderSet } from './reader-set.js';
-import type { AcquireOptions, Lease, PoolStats, SyncQueryable } from './types.js';
+import type { AcquireOptions, Lease, SyncQueryable } from './types.js';
 import type { WorkInFlight } from './work-in-flight.js';
 import type { WriterLane } from './writer-lane.js';
 
@@ -15,8 +15,6 @@ export interface LeaseTarget {
   readonly lane: WriterLane | undefined;
   readonly inFlight: WorkInFlight;
   isClosed(): boolean;
-  /** The pool's `stats()`, for `utilization` events. */
-  stats(): PoolStats;
 }
 
 /**
@@ -75,7 +73,6 @@ export async function acquireLease(
       mode: lease.mode,
       waitMs: Date.now() - started,
     });
-  emitUtilization(t);
   return lease;
 }
 
@@ -113,20 +110,7 @@ function releaseLease(
     ctx.onLocalCommit();
     t.lane!.releaseExclusive();
   } else t.readers.release(conn);
-  emitUtilization(t);
   t.inFlight.notifySettled();
-}
-
-function emitUtilization(t: LeaseTarget): void {
-  if (!t.ctx.events.listening('utilization')) return;
-  const s = t.stats();
-  t.ctx.events.emit('utilization', {
-    poolId: t.ctx.id,
-    total: s.total,
-    leased: s.leased,
-    waiting: s.waiting,
-    max: s.maxConnections,
-  });
 }
 
 /** `pool.read(fn)`: `fn` on a read lease inside one read transaction (one snapshot). */

@@ -5,6 +5,7 @@ import { HiveDbError, sqliteCodeOf } from './errors.js';
 import type { EventBus } from './event-bus.js';
 import type { ConnectionReason, PoolEvents } from './events.js';
 import type { ResolvedPoolOptions } from './options.js';
+import type { PoolStats } from './types.js';
 
 /** How an error is described on the bus: stable code, SQLite's code, message. */
 export function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
@@ -53,6 +54,8 @@ export interface PoolContextDeps {
   readonly counters: Counters;
   /** Called after every commit of this pool (snapshots end, caches drop what they hold). */
   readonly onLocalCommit: () => void;
+  /** The pool's `stats()`, for the `utilization` event. */
+  readonly stats: () => PoolStats;
 }
 
 /**
@@ -108,6 +111,17 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
       }
     },
     onLocalCommit: deps.onLocalCommit,
+    utilizationChanged: () => {
+      if (!events.listening('utilization')) return;
+      const s = deps.stats();
+      events.emit('utilization', {
+        poolId: id,
+        total: s.total,
+        leased: s.leased,
+        waiting: s.waiting,
+        max: s.maxConnections,
+      });
+    },
     nextTransactionId: () => nextTransactionId++,
     emitQuery: (sql, params, startedAt, rows, kind, conn, error, transactionId, cacheHit) => {
       if (!events.listening('query')) return;

@@ -107,6 +107,7 @@ class SqlitePool implements Pool {
       events: this.events,
       breaker: this.#breaker,
       counters: this.#counters,
+      stats: () => this.stats(),
       onLocalCommit: () => {
         this.#snapshots.localCommit();
         const cache = this.#cache;

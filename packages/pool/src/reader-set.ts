@@ -75,12 +75,16 @@ export class ReaderSet {
   /** An idle reader, or a new one when under `max`; undefined when every reader is leased. Throws if opening fails. */
   tryTake(): Connection | undefined {
     const conn = this.#idle.pop();
-    if (conn !== undefined) return conn;
+    if (conn !== undefined) {
+      this.#ctx.utilizationChanged();
+      return conn;
+    }
     if (this.#all.size >= this.#max) return undefined;
     try {
       const fresh = this.#ctx.open('reader', 'demand');
       this.#all.add(fresh);
       this.#lastOpenError = undefined;
+      this.#ctx.utilizationChanged();
       return fresh;
     } catch (err) {
       this.#lastOpenError = err;
@@ -142,6 +146,7 @@ export class ReaderSet {
     ) {
       this.#all.delete(conn);
       this.#ctx.close(conn, conn.broken ? 'failed' : surplus ? 'offload' : 'lifetime');
+      this.#ctx.utilizationChanged();
       if (this.#waiters.length > 0) this.#serveWaiter();
       return;
     }
@@ -152,6 +157,7 @@ export class ReaderSet {
       return;
     }
     this.#idle.push(conn);
+    this.#ctx.utilizationChanged();
   }
 
   #serveWaiter(): void {

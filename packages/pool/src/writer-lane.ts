@@ -128,6 +128,7 @@ export class WriterLane {
   /** Returns the writer after exclusive use. */
   releaseExclusive(): void {
     this.#held = false;
+    this.#ctx.utilizationChanged();
     this.#drain();
   }
 
@@ -174,6 +175,7 @@ export class WriterLane {
           continue;
         }
         head.grant(writer);
+        this.#ctx.utilizationChanged();
         return;
       }
       let n = 1;

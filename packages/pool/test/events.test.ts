@@ -7,12 +7,44 @@ import type {
   QueryEvent,
   ReleaseEvent,
   TransactionEvent,
+  UtilizationEvent,
 } from '../src/index.js';
 import { useSandbox, within } from './helpers/index.js';
 
 const sb = useSandbox();
 
 describe('events', () => {
+  it('utilization follows every connection changing hands: read snapshots, transactions and leases', async () => {
+    const pool = sb().pool({ filename: 'util.db', maxConnections: 3 });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    await new Promise((r) => setImmediate(r));
+    const seen: UtilizationEvent[] = [];
+    pool.events.on('utilization', (u) => seen.push(u));
+    // A read snapshot: a reader taken for the macrotask, returned at its end.
+    await pool.get('SELECT count(*) AS n FROM t');
+    await new Promise((r) => setImmediate(r));
+    expect(seen.map((u) => u.leased)).toEqual([1, 0]);
+    seen.length = 0;
+    // A transaction holds the writer from BEGIN to COMMIT.
+    await pool.transaction((tx) => {
+      expect(seen.at(-1)?.leased).toBe(1);
+      tx.run("INSERT INTO t (v) VALUES ('a')");
+    });
+    expect(seen.map((u) => u.leased)).toEqual([1, 0]);
+    seen.length = 0;
+    // Leases: two readers and the writer at once, then all back.
+    const leases = await Promise.all([
+      pool.acquire({ mode: 'read' }),
+      pool.acquire({ mode: 'read' }),
+      pool.acquire({ mode: 'write' }),
+    ]);
+    expect(Math.max(...seen.map((u) => u.leased))).toBe(3);
+    expect(seen.at(-1)).toMatchObject({ leased: 3, total: 3, max: 3 });
+    for (const l of leases) l.release();
+    expect(seen.at(-1)?.leased).toBe(0);
+    expect(pool.stats().leased).toBe(0);
+  });
+
   it('a listener that throws does not fail the query, and its error shows on listener:error', async () => {
     const pool = sb().pool({ filename: 'ev.db' });
     const listenerErrors: ListenerErrorPayload[] = [];
