@@ -40,8 +40,8 @@ export function settingsFor(quick) {
         mode: 'quick',
         rounds: 3,
         maxAttempts: 6,
-        timeMs: 150,
-        warmupMs: 40,
+        timeMs: 100,
+        warmupMs: 30,
         quietWaitMs: 0,
         retryForMs: 30_000,
       }
