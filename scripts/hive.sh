@@ -57,6 +57,23 @@ setup() {
   ensure_deps
 }
 
+# @hivedb/cli's tests open the HTML report in headless Chromium (playwright-core drives Debian's
+# `chromium`; it never downloads a browser). On a machine without it, install it when we can
+# (root with apt-get, as on these machines); otherwise say so: that one test will fail.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's chromium for the CLI's browser test (apt-get, once)"
+    if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium) \
+      >/tmp/hivedb-chromium-install.log 2>&1 && [ -x /usr/bin/chromium ]; then
+      return 0
+    fi
+    log "could not install chromium (see /tmp/hivedb-chromium-install.log): the CLI's browser test will fail"
+  else
+    log "no /usr/bin/chromium: install Debian's chromium (apt-get install chromium) for the CLI's browser test"
+  fi
+}
+
 cmd="${1:-test}"
 shift || true
 case "$cmd" in
@@ -73,6 +90,7 @@ case "$cmd" in
     ;;
   test)
     setup
+    ensure_chromium
     rm -f packages/*/test-results/vitest.json bench/test-results/vitest.json
     status=0
     ci_flags=()
