@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import type { OffloadLane } from './offload-lane.js';
 import { WORKER_PROBE_TIMEOUT_MS, type WorkerProbe } from './offload-probe.js';
 import type { ReaderSet } from './reader-set.js';
+import { checkpointWal, walBytes } from './wal-checkpoint.js';
 import type { HealthReport } from './types.js';
 import type { WriterLane } from './writer-lane.js';
 
@@ -21,15 +21,6 @@ export interface HealthTarget {
   /** Total connections open (writer included). */
   total(): number;
   leased(): number;
-}
-
-function walBytes(filename: string): number {
-  if (filename === ':memory:') return 0;
-  try {
-    return fs.statSync(`${filename}-wal`).size;
-  } catch {
-    return 0;
-  }
 }
 
 function probe(conn: Connection): void {
@@ -113,7 +104,13 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
         ctx.opts.walCheckpointBytes > 0 &&
         before > ctx.opts.walCheckpointBytes
       ) {
-        checkpoint = runCheckpoint(t, writer, before, errors);
+        checkpoint = checkpointWal(
+          ctx,
+          writer,
+          before,
+          () => !t.snapshotOpen() && t.readers.leased === 0,
+          errors,
+        );
       }
     }
   }
@@ -171,58 +168,4 @@ function workerProbeFailed(ctx: PoolContext, p: WorkerProbe, errors: string[]): 
     errors.push(`replacing worker ${p.connectionId}: ${why}`);
   }
   return true;
-}
-
-function runCheckpoint(
-  t: HealthTarget,
-  writer: Connection,
-  before: number,
-  errors: string[],
-): HealthReport['checkpoint'] {
-  const { ctx } = t;
-  const attempt = (mode: 'PASSIVE' | 'RESTART') => {
-    const started = Date.now();
-    const row = writer.db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as {
-      busy: number;
-      log: number;
-      checkpointed: number;
-    };
-    ctx.counters.checkpoints++;
-    const after = walBytes(ctx.filename);
-    if (ctx.events.listening('checkpoint')) {
-      ctx.events.emit('checkpoint', {
-        poolId: ctx.id,
-        mode,
-        walBytesBefore: before,
-        walBytesAfter: after,
-        durationMs: Date.now() - started,
-        busy: row.busy !== 0,
-      });
-    }
-    return { row, after };
-  };
-  try {
-    const passive = attempt('PASSIVE');
-    let result: HealthReport['checkpoint'] = {
-      mode: 'PASSIVE',
-      walBytesBefore: before,
-      walBytesAfter: passive.after,
-    };
-    // PASSIVE copies what it can; RESTART also makes the next writer start the WAL from its
-    // beginning, so the file stops growing. It waits on readers, so only when none of ours reads.
-    const fullyCopied = passive.row.log === passive.row.checkpointed;
-    if (
-      (!fullyCopied || passive.after > ctx.opts.walCheckpointBytes) &&
-      !t.snapshotOpen() &&
-      t.readers.leased === 0
-    ) {
-      const restart = attempt('RESTART');
-      result = { mode: 'RESTART', walBytesBefore: before, walBytesAfter: restart.after };
-    }
-    return result;
-  } catch (err) {
-    errors.push(`checkpoint: ${err instanceof Error ? err.message : String(err)}`);
-    ctx.reportError('checkpoint', err);
-    return undefined;
-  }
 }

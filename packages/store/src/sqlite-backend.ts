@@ -79,6 +79,9 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Sto
   }
 }
 
+/** How long the shutdown checkpoint waits for other processes' readers (ms). */
+const CHECKPOINT_WAIT_MS = 50;
+
 class SqliteBackend implements StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   readonly transfer: SqliteTransfer;
@@ -397,9 +400,26 @@ class SqliteBackend implements StoreBackend {
     return feed.pruneHistory(this.#memory, keep);
   }
 
+  /**
+   * `wal_checkpoint(TRUNCATE)` on both databases, waiting at most CHECKPOINT_WAIT_MS for readers:
+   * TRUNCATE holds the write lock while it waits, so a store shutting down among busy processes
+   * would stall all their writers for the pool's whole `busyTimeout`. A checkpoint that finds
+   * readers still busy leaves the WAL to the processes still running (their writers checkpoint it).
+   */
   async checkpoint(): Promise<void> {
     for (const pool of [this.#memory, this.#hive]) {
-      await pool.withConnection((lease) => lease.get(SQL.CHECKPOINT), { mode: 'write' });
+      await pool.withConnection(
+        (lease) => {
+          const previous = lease.raw.pragma('busy_timeout', { simple: true }) as number;
+          lease.raw.pragma(`busy_timeout = ${CHECKPOINT_WAIT_MS}`);
+          try {
+            lease.get(SQL.CHECKPOINT);
+          } finally {
+            lease.raw.pragma(`busy_timeout = ${previous}`);
+          }
+        },
+        { mode: 'write' },
+      );
     }
   }
 

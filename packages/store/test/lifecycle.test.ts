@@ -35,6 +35,26 @@ describe('opening', () => {
     expect(pk.map((c) => c.name)).toEqual(['namespace', 'key']);
   });
 
+  it("shutdown() does not stall on another process's reader: its TRUNCATE checkpoint waits 50 ms, not busyTimeout", async () => {
+    const s = sb();
+    const store = await SharedMemoryStore.open({
+      projectRoot: s.root,
+      pool: { busyTimeout: 5000 },
+    });
+    await store.set('before', 1);
+    const reader = spawnChild('reader-holder.mjs', [store.files!.memory]);
+    await reader.waitForLine((l) => l === 'reading');
+    for (let i = 0; i < 50; i++) await store.set(`k${i}`, i);
+    const started = performance.now();
+    await store.shutdown();
+    // TRUNCATE must wait for that reader; with the pool's 5 s busy_timeout it would stall here
+    // (and every writer of every other process with it).
+    expect(performance.now() - started).toBeLessThan(1500);
+    const again = await SharedMemoryStore.open({ projectRoot: s.root });
+    expect(await again.get('k49')).toBe(49);
+    await again.shutdown();
+  });
+
   it("pools() gives the two pools' events and stats (for a monitor), only while the store is open", async () => {
     const s = sb();
     const store = new SharedMemoryStore({ projectRoot: s.root });

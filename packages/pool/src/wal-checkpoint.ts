@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import type { Connection } from './connection.js';
+import type { PoolContext } from './context.js';
+import type { HealthReport } from './types.js';
+
+/**
+ * How long a RESTART checkpoint may wait for readers (ms, capped by the pool's `busyTimeout`).
+ * RESTART holds the write lock while it waits, so every writer of every process waits with it;
+ * and a reader of this process cannot finish while this thread waits. Short, then: under a
+ * steady load a later attempt finds the moment when every reader is on the newest snapshot.
+ */
+export const RESTART_WAIT_MS = 20;
+
+/** The size of the database's WAL file in bytes (0 when there is none). */
+export function walBytes(filename: string): number {
+  if (filename === ':memory:') return 0;
+  try {
+    return fs.statSync(`${filename}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Checkpoints a WAL grown past `walCheckpointBytes`: PASSIVE first (it copies what readers allow
+ * and never waits), then RESTART when PASSIVE could not copy everything or the file is still past
+ * the bound, and `mayRestart()` says no reader of this process holds a snapshot. RESTART makes
+ * the next writer start the WAL from its beginning (and `journal_size_limit` trims the file), so
+ * the WAL stops growing even when readers of other processes never all stop at once: a WAL that
+ * is never wholly copied is never restarted, and grows without bound. It waits at most
+ * RESTART_WAIT_MS for readers; a busy RESTART is reported (`busy: true`) and tried again at the
+ * next health check.
+ * Emits `checkpoint` per attempt. Never throws: a failure goes to `errors` and `error`.
+ */
+export function checkpointWal(
+  ctx: PoolContext,
+  writer: Connection,
+  before: number,
+  mayRestart: () => boolean,
+  errors: string[],
+): HealthReport['checkpoint'] {
+  const attempt = (mode: 'PASSIVE' | 'RESTART') => {
+    const started = Date.now();
+    const row = writer.db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    };
+    ctx.counters.checkpoints++;
+    const after = walBytes(ctx.filename);
+    if (ctx.events.listening('checkpoint')) {
+      ctx.events.emit('checkpoint', {
+        poolId: ctx.id,
+        mode,
+        walBytesBefore: before,
+        walBytesAfter: after,
+        durationMs: Date.now() - started,
+        busy: row.busy !== 0,
+      });
+    }
+    return { row, after };
+  };
+  try {
+    const passive = attempt('PASSIVE');
+    let result: HealthReport['checkpoint'] = {
+      mode: 'PASSIVE',
+      walBytesBefore: before,
+      walBytesAfter: passive.after,
+    };
+    const fullyCopied = passive.row.log === passive.row.checkpointed;
+    if ((!fullyCopied || passive.after > ctx.opts.walCheckpointBytes) && mayRestart()) {
+      const wait = Math.min(RESTART_WAIT_MS, ctx.opts.busyTimeout);
+      writer.db.pragma(`busy_timeout = ${wait}`);
+      try {
+        const restart = attempt('RESTART');
+        result = { mode: 'RESTART', walBytesBefore: before, walBytesAfter: restart.after };
+      } finally {
+        writer.db.pragma(`busy_timeout = ${ctx.opts.busyTimeout}`);
+      }
+    }
+    return result;
+  } catch (err) {
+    errors.push(`checkpoint: ${err instanceof Error ? err.message : String(err)}`);
+    ctx.reportError('checkpoint', err);
+    return undefined;
+  }
+}
