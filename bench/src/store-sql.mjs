@@ -92,3 +92,34 @@ export const entryValue = (id, step, notes) => ({
   tags: ['plan', 'code'],
   done: (step & 1) === 1,
 });
+
+const squash = (sql) => sql.replace(/\s+/g, ' ').trim();
+
+/**
+ * Throws unless the store runs, for `set` and `setBulk`, exactly the statements the bare twins
+ * copy here (seen through the store's own pool events): a store whose SQL moved on would
+ * otherwise be compared with a twin that no longer does its work.
+ */
+export async function assertStoreSql(store, namespace) {
+  const seen = new Set();
+  const memory = store.pools().memory;
+  const onQuery = (e) => seen.add(squash(e.sql));
+  memory.events.on('query', onQuery);
+  try {
+    await store.set('__bench_sql_check__', 1, { namespace });
+    await store.set('__bench_sql_check__', 2, { namespace });
+    await store.setBulk([{ key: '__bench_sql_check__', value: 3, options: { namespace } }]);
+    await store.delete('__bench_sql_check__', { namespace });
+  } finally {
+    memory.events.off('query', onQuery);
+  }
+  for (const [name, sql] of [
+    ['UPSERT_SQL (set)', UPSERT_SQL],
+    ['UPSERT_QUIET_SQL (setBulk)', UPSERT_QUIET_SQL],
+  ]) {
+    if (!seen.has(squash(sql)))
+      throw new Error(
+        `bench/src/store-sql.mjs ${name} is not a statement the store runs any more: copy it again from packages/store/src/sql.ts`,
+      );
+  }
+}

@@ -15,6 +15,7 @@ import {
   storeWriterPragmas,
   UPSERT_QUIET_SQL,
   UPSERT_SQL,
+  assertStoreSql,
 } from '../store-sql.mjs';
 
 const ENTRIES = 10_000;
@@ -96,6 +97,7 @@ async function openStore(dir) {
   // The store as it comes (cache on), and a second store on the same files with the cache off.
   const store = await SharedMemoryStore.open({ projectRoot });
   const uncached = await SharedMemoryStore.open({ projectRoot, cache: false });
+  await assertStoreSql(store, HIVE_NS);
   const root = path.join(projectRoot, '.hive-mind');
   const file = path.join(root, 'memory.db');
   const writerPragmas = await storeWriterPragmas(root);
