@@ -3,6 +3,7 @@ import type { Connection, ConnectionRole } from './connection.js';
 import type { EventBus } from './event-bus.js';
 import type { ConnectionReason, PoolEvents } from './events.js';
 import type { ResolvedPoolOptions } from './options.js';
+import type { QueryMeter } from './query-meter.js';
 import type { BindParams } from './types.js';
 
 /** The pool's mutable counters, read through `stats()`. */
@@ -45,18 +46,8 @@ export interface PoolContext {
    */
   utilizationChanged(): void;
   nextTransactionId(): number;
-  /** Emits `query` when someone listens; `startedAt` is a `performance.now()` value. */
-  emitQuery(
-    sql: string,
-    params: BindParams | undefined,
-    startedAt: number,
-    rows: number,
-    kind: 'read' | 'write',
-    conn: Connection,
-    error?: unknown,
-    transactionId?: number,
-    cacheHit?: boolean,
-  ): void;
+  /** Times statements for the `query` and `query:batch` events (see QueryMeter). */
+  readonly meter: QueryMeter;
   /** Reports a failure no caller awaits on the `error` event. */
   reportError(where: string, error: unknown): void;
 }

@@ -123,3 +123,16 @@ export function isUnwellError(err: unknown): boolean {
   const code = sqliteCodeOf(err);
   return code !== undefined && UNWELL_PREFIXES.some((p) => code === p || code.startsWith(`${p}_`));
 }
+
+/** How an error is described on the bus: stable code, SQLite's code, message. */
+export function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
+  const sqliteCode = sqliteCodeOf(err);
+  const code =
+    err instanceof HiveDbError
+      ? err.code
+      : sqliteCode !== undefined
+        ? 'POOL_SQLITE_ERROR'
+        : 'ERROR';
+  const message = err instanceof Error ? err.message : String(err);
+  return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
+}

@@ -34,6 +34,12 @@ export interface EventSource<M extends EventMap> {
   /** Whether anyone listens to `event`: emitters build a payload only when this is true. */
   listening(event: keyof M & string): boolean;
   listenerCount(event: keyof WithListenerError<M> & string): number;
+  /**
+   * Asks the bus's owner to deliver at once what it batches (a pool's `query:batch`), so that
+   * figures read next include every statement made so far. Does nothing on a bus that batches
+   * nothing.
+   */
+  flush(): void;
 }
 
 /** Whether an event has listeners, kept current by its bus (see `EventBus.flag`). */
@@ -58,6 +64,8 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
   /** event → its live flag (see `flag()`). */
   readonly #flags = new Map<string, ListeningFlag>();
   #warned = false;
+  #flusher: (() => void) | undefined;
+  readonly #watchers = new Map<string, (() => void)[]>();
 
   on<K extends keyof WithListenerError<M> & string>(
     event: K,
@@ -105,23 +113,51 @@ export class EventBus<M extends EventMap> implements EventSource<M> {
     return f;
   }
 
+  /**
+   * Calls `fn` whenever one of `events` gets its first listener or loses its last: for an owner
+   * that keeps its own state of who listens (a hot path reading one field).
+   */
+  watch(events: readonly (keyof M & string)[], fn: () => void): void {
+    for (const e of events) {
+      let list = this.#watchers.get(e);
+      if (list === undefined) {
+        list = [];
+        this.#watchers.set(e, list);
+      }
+      list.push(fn);
+    }
+  }
+
   #count(event: string, delta: number): void {
-    const n = (this.#counts[event] ?? 0) + delta;
+    const before = this.#counts[event] ?? 0;
+    const n = before + delta;
     this.#counts[event] = n;
     const f = this.#flags.get(event);
     if (f !== undefined) f.on = n > 0;
+    if (before > 0 !== n > 0) for (const fn of this.#watchers.get(event) ?? []) fn();
   }
 
   listenerCount(event: keyof WithListenerError<M> & string): number {
     return this.#ee.listenerCount(event);
   }
 
+  flush(): void {
+    this.#flusher?.();
+  }
+
+  /** The owner's side of `flush()`: what delivers its batched events. */
+  setFlusher(flusher: (() => void) | undefined): void {
+    this.#flusher = flusher;
+  }
+
   /** Removes every listener (used by the owner's `close()`). */
   removeAllListeners(): void {
     this.#ee.removeAllListeners();
     this.#wrappers.clear();
+    const had = Object.keys(this.#counts).filter((e) => (this.#counts[e] ?? 0) > 0);
     this.#counts = Object.create(null);
     for (const f of this.#flags.values()) f.on = false;
+    for (const e of had) for (const fn of this.#watchers.get(e) ?? []) fn();
   }
 
   /**

@@ -11,6 +11,7 @@ export type {
 export { EventBus } from './event-bus.js';
 export type { EventMap, EventSource, ListenerErrorPayload, ListeningFlag } from './event-bus.js';
 export { HiveDbError, isHiveDbError, isBusyError, isUnwellError, sqliteCodeOf } from './errors.js';
+export { BATCH_MS, NOTABLE_MS, SAMPLE_EVERY } from './query-meter.js';
 export type { HiveDbErrorOptions, PoolErrorCode } from './errors.js';
 export { DEFAULT_POOL_OPTIONS, resolvePoolOptions } from './options.js';
 export type {
@@ -35,6 +36,8 @@ export type {
   HealthEvent,
   PoolErrorEvent,
   PoolEvents,
+  QueryBatchEvent,
+  QueryBatchStatement,
   QueryEvent,
   ReleaseEvent,
   RetryEvent,

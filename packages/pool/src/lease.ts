@@ -56,12 +56,13 @@ export class PoolLease implements Lease {
   exec(sql: string): void {
     this.#assertHeld();
     assertScriptHasNoTransactionControl(sql);
-    const t0 = performance.now();
+    const meter = this.#ctx.meter;
+    const stat = meter.on ? meter.start(sql, 'write') : undefined;
     try {
       this.#conn.db.exec(sql);
-      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn);
+      if (stat !== undefined) meter.end(stat, undefined, 0, this.#conn);
     } catch (err) {
-      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err);
+      if (stat !== undefined) meter.end(stat, undefined, 0, this.#conn, err);
       this.#ctx.breaker.failure(err);
       throw fromSqliteError(err);
     } finally {
@@ -86,26 +87,18 @@ export class PoolLease implements Lease {
 
   #run(op: Op, sql: string, params: BindParams | undefined): unknown {
     this.#assertHeld();
-    const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
+    const meter = this.#ctx.meter;
+    const stat = meter.on ? meter.start(sql, op === 'run' ? 'write' : 'read') : undefined;
     this.#ctx.counters.queries++;
     try {
       const result = execute(this.#conn, op, sql, params, this.#ctx.opts.queryTimeout);
-      if (t0 !== 0)
-        this.#ctx.emitQuery(
-          sql,
-          params,
-          t0,
-          rowsOf(op, result),
-          op === 'run' ? 'write' : 'read',
-          this.#conn,
-        );
+      if (stat !== undefined) meter.end(stat, params, rowsOf(op, result), this.#conn);
       if (op === 'run' && this.mode === 'write' && !this.#conn.db.inTransaction)
         this.#ctx.onLocalCommit();
       return result;
     } catch (err) {
       this.#ctx.counters.errors++;
-      if (t0 !== 0)
-        this.#ctx.emitQuery(sql, params, t0, 0, op === 'run' ? 'write' : 'read', this.#conn, err);
+      if (stat !== undefined) meter.end(stat, params, 0, this.#conn, err);
       this.#ctx.breaker.failure(err);
       throw fromSqliteError(err);
     }

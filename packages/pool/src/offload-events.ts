@@ -1,7 +1,7 @@
 import { type PoolContext, paramCount } from './context.js';
 import { sqliteCodeOf } from './errors.js';
 import type { OffloadRequest } from './offload-slot.js';
-import { errorInfo } from './pool-context.js';
+import { errorInfo } from './errors.js';
 import { rowsOf } from './statement.js';
 
 /** What `stats().offload` reports. */
@@ -15,7 +15,7 @@ export interface OffloadStats {
   readonly crashes: number;
 }
 
-/** Emits `query` for an offloaded statement (call only when someone listens). */
+/** Counts an offloaded statement for `query` and `query:batch` (call only when `ctx.meter.on`). */
 export function emitOffloadQuery(
   ctx: PoolContext,
   req: OffloadRequest,
@@ -24,7 +24,7 @@ export function emitOffloadQuery(
   value: unknown,
   error?: unknown,
 ): void {
-  ctx.events.emit('query', {
+  ctx.meter.record({
     poolId: ctx.id,
     filename: ctx.filename,
     sql: req.sql,

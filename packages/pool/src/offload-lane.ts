@@ -235,7 +235,7 @@ export class OffloadLane {
     ctx.counters.queries++;
     this.#requests++;
     ctx.breaker.success();
-    if (ctx.events.listening('query')) emitOffloadQuery(ctx, req, slot.connectionId, ms, value);
+    if (ctx.meter.on) emitOffloadQuery(ctx, req, slot.connectionId, ms, value);
     req.resolve(value);
   }
 
@@ -265,7 +265,7 @@ export class OffloadLane {
     ctx.counters.errors++;
     this.#requests++;
     ctx.breaker.failure(err);
-    if (ctx.events.listening('query')) emitOffloadQuery(ctx, req, connectionId, ms, undefined, err);
+    if (ctx.meter.on) emitOffloadQuery(ctx, req, connectionId, ms, undefined, err);
     req.reject(err instanceof HiveDbError ? err : fromSqliteError(err));
   }
 

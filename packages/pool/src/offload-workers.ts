@@ -4,7 +4,7 @@ import { fromWireError, OFFLOAD_PROTOCOL, type WorkerMessage } from './offload-p
 import { probeOutcome, probeRequest, type WorkerProbe } from './offload-probe.js';
 import { type OffloadRequest, OffloadSlot, type SlotListener } from './offload-slot.js';
 import { offloadWorkerFile } from './offload-worker-file.js';
-import { errorInfo } from './pool-context.js';
+import { errorInfo } from './errors.js';
 
 /** Most requests sent to one worker and not yet answered: more wait in the lane's queue. */
 const MAX_IN_FLIGHT = 64;

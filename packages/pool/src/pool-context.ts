@@ -1,24 +1,12 @@
 import { type Connection, type ConnectionRole, openConnection } from './connection.js';
-import { type Counters, type PoolContext, paramCount } from './context.js';
+import type { Counters, PoolContext } from './context.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { HiveDbError, sqliteCodeOf } from './errors.js';
+import { errorInfo } from './errors.js';
 import type { EventBus } from './event-bus.js';
 import type { ConnectionReason, PoolEvents } from './events.js';
 import type { ResolvedPoolOptions } from './options.js';
+import { QueryMeter } from './query-meter.js';
 import type { PoolStats } from './types.js';
-
-/** How an error is described on the bus: stable code, SQLite's code, message. */
-export function errorInfo(err: unknown): { code: string; sqliteCode?: string; message: string } {
-  const sqliteCode = sqliteCodeOf(err);
-  const code =
-    err instanceof HiveDbError
-      ? err.code
-      : sqliteCode !== undefined
-        ? 'POOL_SQLITE_ERROR'
-        : 'ERROR';
-  const message = err instanceof Error ? err.message : String(err);
-  return sqliteCode === undefined ? { code, message } : { code, sqliteCode, message };
-}
 
 /** The pool's circuit breaker, configured from its options, reporting on the `circuit` event. */
 export function createPoolBreaker(
@@ -60,7 +48,7 @@ export interface PoolContextDeps {
 
 /**
  * The services the pool's parts share: opening and closing connections with their events and
- * counters, the `query` event, error reporting, transaction ids.
+ * counters, statement timing (`query`, `query:batch`), error reporting, transaction ids.
  */
 export function createPoolContext(deps: PoolContextDeps): PoolContext {
   const { id, filename, opts, events, breaker, counters } = deps;
@@ -123,23 +111,7 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
       });
     },
     nextTransactionId: () => nextTransactionId++,
-    emitQuery: (sql, params, startedAt, rows, kind, conn, error, transactionId, cacheHit) => {
-      if (!events.listening('query')) return;
-      events.emit('query', {
-        poolId: id,
-        filename,
-        sql,
-        paramCount: paramCount(params),
-        durationMs: performance.now() - startedAt,
-        rows,
-        kind,
-        cacheHit: cacheHit === true,
-        connectionId: conn.id,
-        error: error === undefined ? undefined : errorInfo(error),
-        transactionId,
-        offloaded: false,
-      });
-    },
+    meter: new QueryMeter(id, filename, events),
     reportError: (where: string, error: unknown) => {
       if (events.listening('error')) events.emit('error', { poolId: id, where, error });
     },

@@ -1,6 +1,5 @@
 import { type PoolContext, paramCount } from './context.js';
-import { HiveDbError } from './errors.js';
-import { errorInfo } from './pool-context.js';
+import { errorInfo, HiveDbError } from './errors.js';
 import type { Op } from './statement.js';
 import type { BindParams, QueryOptions } from './types.js';
 
@@ -67,8 +66,8 @@ export function reportRefused(
   err: HiveDbError,
 ): void {
   ctx.counters.errors++;
-  if (!ctx.events.listening('query')) return;
-  ctx.events.emit('query', {
+  if (!ctx.meter.on) return;
+  ctx.meter.record({
     poolId: ctx.id,
     filename: ctx.filename,
     sql: typeof sql === 'string' ? sql : String(sql),

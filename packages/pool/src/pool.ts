@@ -339,7 +339,12 @@ class SqlitePool implements Pool {
     if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     // New calls fail from here on; work already queued or leased gets up to timeoutMs to finish.
     this.#closed = true;
-    await drainAndClose(this.#parts, timeoutMs);
+    try {
+      await drainAndClose(this.#parts, timeoutMs);
+    } finally {
+      // The last statements' batch, then the timing clock is let go.
+      this.#ctx.meter.close();
+    }
   }
 
   #assertOpen(): void {

@@ -222,7 +222,8 @@ export class SnapshotReader {
     this.#reads++;
     const ctx = this.#ctx;
     ctx.counters.queries++;
-    const t0 = ctx.events.listening('query') ? performance.now() : 0;
+    const meter = ctx.meter;
+    const stat = meter.on ? meter.start(sql, 'read') : undefined;
     const cache = this.#cache;
     let key: string | undefined;
     if (
@@ -237,18 +238,8 @@ export class SnapshotReader {
         if (found.hit) {
           if (ctx.events.listening('cache'))
             ctx.events.emit('cache', { poolId: ctx.id, type: 'hit' });
-          if (t0 !== 0)
-            ctx.emitQuery(
-              sql,
-              params,
-              t0,
-              rowsOf(op, found.value),
-              'read',
-              conn,
-              undefined,
-              undefined,
-              true,
-            );
+          if (stat !== undefined)
+            meter.end(stat, params, rowsOf(op, found.value), conn, undefined, undefined, true);
           this.#afterRead();
           return found.value;
         }
@@ -283,7 +274,7 @@ export class SnapshotReader {
           ? toQueryTimeout(cause, ctx.opts.queryTimeout)
           : cause;
       ctx.counters.errors++;
-      if (t0 !== 0) ctx.emitQuery(sql, params, t0, 0, 'read', conn, err);
+      if (stat !== undefined) meter.end(stat, params, 0, conn, err);
       ctx.breaker.failure(err);
       this.end();
       throw err;
@@ -293,7 +284,7 @@ export class SnapshotReader {
       const ttl = typeof opts?.cache === 'object' ? opts.cache.ttlMs : ctx.opts.queryCache!.ttlMs;
       value = cache!.store(key, value, this.#generation, Date.now() + ttl);
     }
-    if (t0 !== 0) ctx.emitQuery(sql, params, t0, rowsOf(op, value), 'read', conn);
+    if (stat !== undefined) meter.end(stat, params, rowsOf(op, value), conn);
     this.#afterRead();
     return value;
   }

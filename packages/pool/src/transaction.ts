@@ -2,7 +2,7 @@ import type { Connection } from './connection.js';
 import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError } from './errors.js';
 import { isInterruptError, toQueryTimeout } from './interrupt.js';
-import type { ListeningFlag } from './event-bus.js';
+import type { QueryMeter } from './query-meter.js';
 import type { StatementSlot } from './statement-cache.js';
 import {
   assertNotTransactionControl,
@@ -61,7 +61,7 @@ export class WriteTransaction implements TransactionHandle {
   /** Statements left before the clock is read again inside a synchronous stretch. */
   #untilClockCheck = CLOCK_STRIDE;
   #refreshTimer: NodeJS.Timeout | undefined;
-  readonly #queryFlag: ListeningFlag;
+  readonly #meter: QueryMeter;
   #lastSql: string | undefined;
   #lastSlot: StatementSlot | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -85,7 +85,7 @@ export class WriteTransaction implements TransactionHandle {
     this.#deadline = timeoutMs > 0 ? this.#startedAt + timeoutMs : Number.POSITIVE_INFINITY;
     this.#refreshMs =
       conn.interrupter !== null && ctx.opts.queryTimeout > 0 ? ctx.opts.queryTimeout / 10 : 0;
-    this.#queryFlag = ctx.events.flag('query');
+    this.#meter = ctx.meter;
     const begin =
       mode === 'immediate'
         ? 'BEGIN IMMEDIATE'
@@ -136,7 +136,8 @@ export class WriteTransaction implements TransactionHandle {
   exec(sql: string): void {
     this.#assertActive();
     assertScriptHasNoTransactionControl(sql);
-    const t0 = performance.now();
+    const meter = this.#meter;
+    const stat = meter.on ? meter.start(sql, 'write') : undefined;
     try {
       this.#beforeStatement();
       this.#conn.db.exec(sql);
@@ -148,14 +149,14 @@ export class WriteTransaction implements TransactionHandle {
           `exec() ended transaction ${this.id} from inside; it is over`,
         );
       }
-      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, undefined, this.id);
+      if (stat !== undefined) meter.end(stat, undefined, 0, this.#conn, undefined, this.id);
     } catch (cause) {
       if (cause instanceof HiveDbError) throw cause;
       const err =
         this.#armedMs > 0 && isInterruptError(cause)
           ? toQueryTimeout(cause, this.#armedMs, `transaction ${this.id}`)
           : cause;
-      this.#ctx.emitQuery(sql, undefined, t0, 0, 'write', this.#conn, err, this.id);
+      if (stat !== undefined) meter.end(stat, undefined, 0, this.#conn, err, this.id);
       this.#ctx.breaker.failure(err);
       throw fromSqliteError(err);
     }
@@ -327,7 +328,8 @@ export class WriteTransaction implements TransactionHandle {
 
   #run(op: Op, sql: string, params: BindParams | undefined): unknown {
     if (this.#state !== 'active') this.#assertActive();
-    const t0 = this.#queryFlag.on ? performance.now() : 0;
+    const meter = this.#meter;
+    const stat = meter.on ? meter.start(sql, op === 'run' ? 'write' : 'read') : undefined;
     this.#ctx.counters.queries++;
     try {
       if (this.#refreshMs > 0 && (this.#rearmDue || --this.#untilClockCheck <= 0))
@@ -344,17 +346,8 @@ export class WriteTransaction implements TransactionHandle {
         op === 'run' && !slot.reader
           ? runPlain(slot.stmt, params)
           : executeSlot(this.#conn, slot, op, params);
-      if (t0 !== 0)
-        this.#ctx.emitQuery(
-          sql,
-          params,
-          t0,
-          rowsOf(op, result),
-          op === 'run' ? 'write' : 'read',
-          this.#conn,
-          undefined,
-          this.id,
-        );
+      if (stat !== undefined)
+        meter.end(stat, params, rowsOf(op, result), this.#conn, undefined, this.id);
       return result;
     } catch (cause) {
       const err =
@@ -362,17 +355,7 @@ export class WriteTransaction implements TransactionHandle {
           ? toQueryTimeout(cause, this.#armedMs, `transaction ${this.id}`)
           : cause;
       this.#ctx.counters.errors++;
-      if (t0 !== 0)
-        this.#ctx.emitQuery(
-          sql,
-          params,
-          t0,
-          0,
-          op === 'run' ? 'write' : 'read',
-          this.#conn,
-          err,
-          this.id,
-        );
+      if (stat !== undefined) meter.end(stat, params, 0, this.#conn, err, this.id);
       this.#ctx.breaker.failure(err);
       if (this.#state === 'active' && !this.#conn.db.inTransaction) {
         // SQLite rolled the whole transaction back (an interrupted write, disk full, …).

@@ -1,6 +1,6 @@
 import type { Connection } from './connection.js';
-import type { PoolContext } from './context.js';
-import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
+import { type PoolContext, paramCount } from './context.js';
+import { errorInfo, fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
 import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
 import { execute, type Op, rowsOf } from './statement.js';
@@ -207,20 +207,22 @@ export class WriterLane {
   }
 
   #runSingle(conn: Connection, job: StatementJob): void {
-    const t0 = this.#ctx.events.listening('query') ? performance.now() : 0;
+    const meter = this.#ctx.meter;
+    const stat = meter.on ? meter.start(job.sql, 'write') : undefined;
     this.#ctx.counters.queries++;
     let result: unknown;
     try {
       result = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
     } catch (err) {
-      if (isBusyError(err) && this.#retryLater([job], err)) return;
-      this.#fail(conn, job, err, t0);
+      // A busy statement that will run again is not counted (its retry is).
+      if (isBusyError(err) && this.#retryLater(conn, [job], err)) return;
+      if (stat !== undefined) meter.end(stat, job.params, 0, conn, err);
+      this.#fail(job, err);
       return;
     }
     conn.lastUsedAt = Date.now();
     this.#ctx.breaker.success();
-    if (t0 !== 0)
-      this.#ctx.emitQuery(job.sql, job.params, t0, rowsOf(job.op, result), 'write', conn);
+    if (stat !== undefined) meter.end(stat, job.params, rowsOf(job.op, result), conn);
     if (!conn.db.inTransaction) this.#ctx.onLocalCommit();
     job.resolve(result);
   }
@@ -239,7 +241,7 @@ export class WriterLane {
     try {
       conn.internal('BEGIN IMMEDIATE').run();
     } catch (err) {
-      if (isBusyError(err) && this.#retryLater(group, err)) return;
+      if (isBusyError(err) && this.#retryLater(conn, group, err)) return;
       this.#ctx.breaker.failure(err);
       const wrapped = fromSqliteError(err, 'could not begin a group commit');
       for (const job of group) job.reject(wrapped);
@@ -247,7 +249,7 @@ export class WriterLane {
     }
     const results: unknown[] = new Array(group.length);
     const errors: unknown[] = new Array(group.length);
-    const listening = this.#ctx.events.listening('query');
+    const listening = this.#ctx.meter.on;
     const durations: number[] = listening ? new Array(group.length) : [];
     const sp = savepoints ? conn.internal('SAVEPOINT hivedb_group') : undefined;
     const release = savepoints ? conn.internal('RELEASE hivedb_group') : undefined;
@@ -267,9 +269,10 @@ export class WriterLane {
           // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, an interrupt):
           // every other statement of the group is undone, not failed. Fail this one; queue the
           // rest again.
-          if (isBusyError(err) && this.#retryLater(group, err)) return;
+          if (isBusyError(err) && this.#retryLater(conn, group, err)) return;
           this.#ctx.counters.queries++;
-          this.#fail(conn, job, err, t0);
+          if (listening) this.#record(conn, job, 0, performance.now() - t0, err);
+          this.#fail(job, err);
           const rest = group.filter((_, j) => j !== i);
           for (const r of rest) r.attempts--;
           this.#queue.unshift(...rest);
@@ -293,7 +296,7 @@ export class WriterLane {
       conn.internal('COMMIT').run();
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      if (isBusyError(err) && this.#retryLater(group, err)) return;
+      if (isBusyError(err) && this.#retryLater(conn, group, err)) return;
       this.#ctx.breaker.failure(err);
       const wrapped = fromSqliteError(
         err,
@@ -322,9 +325,8 @@ export class WriterLane {
     for (let i = 0; i < group.length; i++) {
       const job = group[i]!;
       if (listening) {
-        const t0 = performance.now() - durations[i]!;
         const rows = errors[i] === undefined ? rowsOf(job.op, results[i]) : 0;
-        this.#ctx.emitQuery(job.sql, job.params, t0, rows, 'write', conn, errors[i]);
+        this.#record(conn, job, rows, durations[i]!, errors[i]);
       }
       if (errors[i] !== undefined) {
         this.#ctx.counters.errors++;
@@ -334,9 +336,27 @@ export class WriterLane {
     }
   }
 
-  #fail(conn: Connection, job: StatementJob, err: unknown, t0: number): void {
+  /** Counts a statement of a group commit, timed by the group (`query`, `query:batch`). */
+  #record(conn: Connection, job: StatementJob, rows: number, ms: number, err: unknown): void {
+    const ctx = this.#ctx;
+    ctx.meter.record({
+      poolId: ctx.id,
+      filename: ctx.filename,
+      sql: job.sql,
+      paramCount: paramCount(job.params),
+      durationMs: ms,
+      rows,
+      kind: 'write',
+      cacheHit: false,
+      connectionId: conn.id,
+      error: err === undefined ? undefined : errorInfo(err),
+      transactionId: undefined,
+      offloaded: false,
+    });
+  }
+
+  #fail(job: StatementJob, err: unknown): void {
     this.#ctx.counters.errors++;
-    if (t0 !== 0) this.#ctx.emitQuery(job.sql, job.params, t0, 0, 'write', conn, err);
     this.#ctx.breaker.failure(err);
     if (isBusyError(err)) {
       job.reject(busyGaveUp(err, job.attempts, Date.now() - job.firstTriedAt));
@@ -346,13 +366,18 @@ export class WriterLane {
   }
 
   /** Puts a group back at the head of the queue after a backoff; false when the retry budget is spent. */
-  #retryLater(group: StatementJob[], err: unknown): boolean {
+  #retryLater(conn: Connection, group: StatementJob[], err: unknown): boolean {
     const first = group.reduce((a, j) => Math.min(a, j.firstTriedAt), Number.POSITIVE_INFINITY);
     const attempts = group.reduce((a, j) => Math.max(a, j.attempts), 0);
     if (!mayRetry(attempts, first, this.#ctx.opts.retry)) {
       const giveUp = busyGaveUp(err, attempts, Date.now() - first);
       this.#ctx.counters.errors += group.length;
-      for (const job of group) job.reject(giveUp);
+      const listening = this.#ctx.meter.on;
+      for (const job of group) {
+        // Counted as failed statements (monitors' error rates), timed from their first attempt.
+        if (listening) this.#record(conn, job, 0, Date.now() - job.firstTriedAt, giveUp);
+        job.reject(giveUp);
+      }
       return true;
     }
     const delay = backoffDelay(attempts, this.#ctx.opts.retry);

@@ -1,0 +1,109 @@
+/**
+ * A coarse clock that costs a few nanoseconds to read: a helper thread writes the time into a
+ * SharedArrayBuffer about every millisecond. The pool's sampled query timing (`query:batch`)
+ * reads it around the statements it does not time with `performance.now()` (about 60 ns a read
+ * here), so that it still tells every statement of 2 ms or more from the rest.
+ *
+ * `coarse` is the clock's view while it can be trusted, else null: [0] the tick count k, then the
+ * time of tick k at [1 + k % RING] (ms on the process's monotonic clock, see `monotonicNow`). A
+ * reader takes k0 = coarse[0] and c0 = its time before a statement; after it, a different count
+ * k1 means ticks happened, and the statement started after c0 and before tick k0 + 1: it ran at
+ * least `now - time(k0 + 1)` and at most `now - c0`.
+ *
+ * Readers use plain reads, not Atomics (an Atomics.load costs as much as the rest of a point
+ * read's bookkeeping). The thread writes a tick's time before its count, and aligned float64
+ * reads do not tear on the 64-bit CPUs Node supports; a weakly ordered CPU may show a count
+ * before its time, which can only make a statement look longer by a tick, never hide a long one.
+ *
+ * One thread serves every pool of the process, started by the first pool that needs it and
+ * stopped (it ends itself) when the last lets go. It is unref'd, so it never keeps a process
+ * alive, and it runs no SQLite, so nothing is torn down inside a statement.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** Tick times kept: a statement that spans more ticks is measured from its first one. */
+export const RING = 1024;
+/** The helper thread's tick, in ms. */
+export const TICK_MS = 1;
+
+// performance.now() and process.hrtime() read the same monotonic clock (libuv's); the helper
+// thread has its own performance.now() origin, so both sides use hrtime's.
+const ORIGIN_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+/** Now, in ms on the process-wide monotonic clock the ticks use. */
+export function monotonicNow(): number {
+  return performance.now() + ORIGIN_MS;
+}
+
+const TICKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const stop = new Int32Array(workerData, 0, 1);
+const view = new Float64Array(workerData, 8, ${RING + 1});
+let k = 0;
+while (Atomics.load(stop, 0) === 0) {
+  k++;
+  view[1 + (k % ${RING})] = Number(process.hrtime.bigint()) / 1e6;
+  view[0] = k;
+  if (k === 1) parentPort.postMessage('live');
+  Atomics.wait(stop, 0, 0, ${TICK_MS});
+}
+`;
+
+/** The clock's view while it ticks and can be trusted; null otherwise (time exactly instead). */
+export let coarse: Float64Array | null = null;
+
+let holders = 0;
+let running: { worker: Worker; view: Float64Array; stop: Int32Array } | undefined;
+
+/** Starts the thread on first use; pair with `releaseClock`. */
+export function retainClock(): void {
+  holders++;
+  if (running !== undefined) return;
+  const sab = new SharedArrayBuffer(8 + 8 * (RING + 1));
+  const view = new Float64Array(sab, 8, RING + 1);
+  const stop = new Int32Array(sab, 0, 1);
+  const worker = new Worker(TICKER_SOURCE, { eval: true, workerData: sab });
+  const me = { worker, view, stop };
+  running = me;
+  worker.on('message', () => {
+    if (running === me) coarse = view;
+  });
+  const ended = () => {
+    if (running !== me) return;
+    running = undefined;
+    coarse = null;
+  };
+  worker.on('error', ended);
+  worker.on('exit', ended);
+  // After the listeners: in Node 20 adding a 'message' listener re-refs an unref'd worker's port
+  // (nodejs/node#53036), which would keep the process alive.
+  worker.unref();
+}
+
+/** Lets go of the clock; the thread stops when nobody holds it. */
+export function releaseClock(): void {
+  if (holders === 0 || --holders > 0) return;
+  const r = running;
+  running = undefined;
+  coarse = null;
+  if (r === undefined) return;
+  Atomics.store(r.stop, 0, 1);
+  Atomics.notify(r.stop, 0);
+}
+
+/**
+ * Trusts the clock only while its last tick is less than `maxAgeMs` old (a thread starved or
+ * gone sends readers back to exact timing), and again once it ticks on time.
+ */
+export function checkClock(maxAgeMs: number): void {
+  const r = running;
+  if (r === undefined) return;
+  const k = r.view[0]!;
+  if (k === 0) return; // not ticked yet: its first message makes it live
+  coarse = monotonicNow() - r.view[1 + (k % RING)]! < maxAgeMs ? r.view : null;
+}
+
+/** How many pools hold the clock, and whether it is trusted now (for tests and stats). */
+export function clockState(): { holders: number; running: boolean; live: boolean } {
+  return { holders, running: running !== undefined, live: coarse !== null };
+}

@@ -1,0 +1,344 @@
+import { paramCount } from './context.js';
+import { errorInfo } from './errors.js';
+import type { EventBus } from './event-bus.js';
+import type { PoolEvents, QueryBatchStatement, QueryEvent } from './events.js';
+import {
+  checkClock,
+  coarse,
+  monotonicNow,
+  RING,
+  releaseClock,
+  retainClock,
+} from './query-clock.js';
+import type { BindParams } from './types.js';
+
+/** A statement this long (ms) or longer is reported in full in a batch's `notable`. */
+export const NOTABLE_MS = 2;
+/** One statement of a text in this many is timed with `performance.now()` (a power of two). */
+export const SAMPLE_EVERY = 16;
+/** A batch is cut this long (ms) after its first statement. */
+export const BATCH_MS = 1000;
+/** Timings held before a batch is cut early. */
+const MAX_TIMINGS = 4096;
+/** Notable statements held before a batch is cut early. */
+const MAX_NOTABLE = 512;
+/** Distinct texts remembered across batches (past it, the table starts over). */
+const MAX_TEXTS = 1024;
+/** A clock whose last tick is older than this (ms) is not trusted: statements are timed exactly. */
+const CLOCK_MAX_AGE_MS = 100;
+
+const SAMPLE_MASK = SAMPLE_EVERY - 1;
+const RING_MASK = RING - 1;
+const EACH = 1;
+const BATCH = 2;
+
+type Kind = 'read' | 'write';
+
+/**
+ * The running figures of one SQL text, and the timing marks of its statement in progress (a
+ * statement runs synchronously, so one set of marks per text is enough). Private to the package.
+ */
+export class QueryStat {
+  count = 0;
+  errors = 0;
+  rows = 0;
+  cacheHits = 0;
+  durationsMs: number[] = [];
+  weights: number[] = [];
+  /** Untimed statements since the last timing: the next timing stands for them too. */
+  untimed = 0;
+  /** The last timed duration (-1: none yet, so the next statement is timed). */
+  lastMs = -1;
+  seq = 0;
+  /** `performance.now()` at the start, or 0 when only the coarse clock was read. */
+  t0 = 0;
+  /** The coarse clock's tick count and time at the start. */
+  k0 = 0;
+  c0 = 0;
+  constructor(
+    readonly sql: string,
+    readonly kind: Kind,
+  ) {}
+}
+
+/** A connection as the meter reports it. */
+interface ConnectionRef {
+  readonly id: number;
+}
+
+/**
+ * Times statements for the pool's `query` and `query:batch` events.
+ *
+ * `query` gets every statement with a `performance.now()` pair around it. `query:batch` gets
+ * exact counts of every statement and the timings of a sample (see QueryBatchEvent), which costs
+ * a few nanoseconds per statement instead of a hundred or more: a point read takes about 1 µs.
+ *
+ * Hot paths do:
+ *   const stat = meter.on ? meter.start(sql, kind) : undefined;
+ *   …run the statement…
+ *   if (stat !== undefined) meter.end(stat, params, rows, conn);
+ */
+export class QueryMeter {
+  /**
+   * Who listens: EACH (`query`), BATCH (`query:batch`), both, or 0. Kept current by the bus;
+   * hot paths test `on` (one field) before anything else.
+   */
+  mode = 0;
+  readonly #events: EventBus<PoolEvents>;
+  readonly #poolId: number;
+  readonly #filename: string;
+  readonly #stats = new Map<string, QueryStat>();
+  #dirty: QueryStat[] = [];
+  #notable: QueryEvent[] = [];
+  #timings = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #holdsClock = false;
+  /** The last text looked up (statements usually repeat one text). */
+  #last = new QueryStat('', 'read');
+  #closed = false;
+
+  constructor(poolId: number, filename: string, events: EventBus<PoolEvents>) {
+    this.#poolId = poolId;
+    this.#filename = filename;
+    this.#events = events;
+    events.setFlusher(() => this.flush());
+    events.watch(['query', 'query:batch'], () => this.#listenersChanged());
+  }
+
+  /** True while anyone listens to `query` or `query:batch`: call `start` only then. */
+  get on(): boolean {
+    return this.mode !== 0;
+  }
+
+  #listenersChanged(): void {
+    const events = this.#events;
+    this.mode =
+      (events.listening('query') ? EACH : 0) | (events.listening('query:batch') ? BATCH : 0);
+    // The coarse clock is needed while batches are listened to (and the pool is open).
+    const need = (this.mode & BATCH) !== 0 && !this.#closed;
+    if (need !== this.#holdsClock) {
+      this.#holdsClock = need;
+      if (need) retainClock();
+      else releaseClock();
+    }
+  }
+
+  /** Marks the start of a statement of `sql`; pass what it returns to `end`. */
+  start(sql: string, kind: Kind): QueryStat {
+    let s = this.#last;
+    if (s.sql !== sql) s = this.#stat(sql, kind);
+    // The first statement of a text and one in SAMPLE_EVERY are timed; the others, while only
+    // batches are listened to and the clock ticks, read the coarse clock (query-clock.ts).
+    const view = coarse;
+    if (view !== null && this.mode === BATCH && (++s.seq & SAMPLE_MASK) !== 0 && s.lastMs >= 0) {
+      const k = view[0]!;
+      if (k !== s.k0) {
+        s.k0 = k;
+        s.c0 = view[1 + (k & RING_MASK)]!;
+      }
+      if (s.t0 !== 0) s.t0 = 0;
+    } else s.t0 = performance.now();
+    return s;
+  }
+
+  /**
+   * Ends the statement `start` returned: emits `query` (when listened to) and counts it for the
+   * next `query:batch`. `error` is set when it failed.
+   */
+  end(
+    s: QueryStat,
+    params: BindParams | undefined,
+    rows: number,
+    conn: ConnectionRef,
+    error?: unknown,
+    transactionId?: number,
+    cacheHit?: boolean,
+  ): void {
+    // The common case, kept small: not timed, no tick since it started, it did not fail.
+    if (s.t0 === 0 && error === undefined && coarse?.[0] === s.k0) {
+      if (s.count++ === 0) this.#dirtied(s);
+      s.rows += rows;
+      if (cacheHit === true) s.cacheHits++;
+      s.untimed++;
+      return;
+    }
+    this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true);
+  }
+
+  #endTimed(
+    s: QueryStat,
+    params: BindParams | undefined,
+    rows: number,
+    conn: ConnectionRef,
+    error: unknown,
+    transactionId: number | undefined,
+    cacheHit: boolean,
+  ): void {
+    let ms = -1;
+    let notable = error !== undefined;
+    if (s.t0 !== 0) {
+      ms = performance.now() - s.t0;
+      if (ms >= NOTABLE_MS) notable = true;
+    } else if (coarse !== null) {
+      const view = coarse;
+      const k1 = view[0]!;
+      const now = monotonicNow();
+      const longest = now - s.c0;
+      if (notable) ms = longest;
+      else if (k1 !== s.k0) {
+        // Ticks happened: it started after c0 and before tick k0 + 1 (see query-clock.ts),
+        // whose time is still in the ring unless the statement outlasted it.
+        const shortest =
+          k1 - s.k0 >= RING - 1 ? longest : now - view[1 + ((s.k0 + 1) & RING_MASK)]!;
+        if (shortest >= NOTABLE_MS) {
+          ms = longest;
+          notable = true;
+        }
+      }
+    }
+    s.t0 = 0;
+    let event: QueryEvent | undefined;
+    if ((this.mode & EACH) !== 0 || notable) {
+      event = {
+        poolId: this.#poolId,
+        filename: this.#filename,
+        sql: s.sql,
+        paramCount: paramCount(params),
+        durationMs: Math.max(ms, 0),
+        rows,
+        kind: s.kind,
+        cacheHit,
+        connectionId: conn.id,
+        error: error === undefined ? undefined : errorInfo(error),
+        transactionId,
+        offloaded: false,
+      };
+      if ((this.mode & EACH) !== 0) this.#events.emit('query', event);
+    }
+    if ((this.mode & BATCH) === 0) return;
+    this.#count(s, rows, cacheHit);
+    if (notable) {
+      if (error !== undefined) s.errors++;
+      this.#addNotable(event!);
+    } else if (ms >= 0) this.#addTiming(s, ms);
+    else s.untimed++;
+  }
+
+  /** The figures of `sql`, created on first use. */
+  #stat(sql: string, kind: Kind): QueryStat {
+    let s = this.#stats.get(sql);
+    if (s === undefined) {
+      if (this.#stats.size >= MAX_TEXTS) this.#stats.clear();
+      s = new QueryStat(sql, kind);
+      this.#stats.set(sql, s);
+    }
+    this.#last = s;
+    return s;
+  }
+
+  /**
+   * Counts a statement timed elsewhere (an offload worker's, a group commit's, one refused before
+   * it reached a connection): `event` is its full `query` payload.
+   */
+  record(event: QueryEvent): void {
+    if ((this.mode & EACH) !== 0) this.#events.emit('query', event);
+    if ((this.mode & BATCH) === 0) return;
+    const s = this.#stat(event.sql, event.kind);
+    this.#count(s, event.rows, event.cacheHit);
+    if (event.error !== undefined || event.durationMs >= NOTABLE_MS) {
+      if (event.error !== undefined) s.errors++;
+      this.#addNotable(event);
+    } else this.#addTiming(s, event.durationMs);
+  }
+
+  #count(s: QueryStat, rows: number, cacheHit: boolean): void {
+    if (s.count++ === 0) this.#dirtied(s);
+    s.rows += rows;
+    if (cacheHit) s.cacheHits++;
+  }
+
+  /** `s` has its first statement of this batch: list it, and make sure the batch gets cut. */
+  #dirtied(s: QueryStat): void {
+    this.#dirty.push(s);
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, BATCH_MS);
+      this.#timer.unref();
+    }
+  }
+
+  #addTiming(s: QueryStat, ms: number): void {
+    s.durationsMs.push(ms);
+    s.weights.push(s.untimed + 1);
+    s.untimed = 0;
+    s.lastMs = ms;
+    if (++this.#timings >= MAX_TIMINGS) this.flush();
+  }
+
+  #addNotable(event: QueryEvent): void {
+    this.#notable.push(event);
+    // A long statement is delivered as it ends (a batch costs little beside 2 ms); failures wait
+    // for the batch, unless many are held.
+    if (event.durationMs >= NOTABLE_MS || this.#notable.length >= MAX_NOTABLE) this.flush();
+  }
+
+  /** Emits what was counted since the last batch as one `query:batch` (nothing when nothing was). */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#holdsClock) checkClock(CLOCK_MAX_AGE_MS);
+    if (this.#dirty.length === 0 && this.#notable.length === 0) return;
+    const statements: QueryBatchStatement[] = new Array(this.#dirty.length);
+    for (let i = 0; i < this.#dirty.length; i++) {
+      const s = this.#dirty[i]!;
+      if (s.untimed > 0) {
+        // The statements after the last timing stand on it (a text is always timed first).
+        s.durationsMs.push(Math.max(s.lastMs, 0));
+        s.weights.push(s.untimed);
+        s.untimed = 0;
+      }
+      statements[i] = {
+        sql: s.sql,
+        kind: s.kind,
+        count: s.count,
+        errors: s.errors,
+        rows: s.rows,
+        cacheHits: s.cacheHits,
+        durationsMs: s.durationsMs,
+        weights: s.weights,
+      };
+      s.count = 0;
+      s.errors = 0;
+      s.rows = 0;
+      s.cacheHits = 0;
+      s.durationsMs = [];
+      s.weights = [];
+    }
+    const notable = this.#notable;
+    this.#dirty = [];
+    this.#notable = [];
+    this.#timings = 0;
+    if ((this.mode & BATCH) !== 0) {
+      this.#events.emit('query:batch', {
+        poolId: this.#poolId,
+        filename: this.#filename,
+        at: Date.now(),
+        statements,
+        notable,
+      });
+    }
+  }
+
+  /** Delivers the last batch and lets go of the clock (the pool's `close()`). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.flush();
+    this.#events.setFlusher(undefined);
+    this.#listenersChanged();
+  }
+}
