@@ -1,11 +1,14 @@
 import type {
   AcquireEvent,
+  AcquireTimeoutEvent,
   CacheEvent,
   CheckpointEvent,
   CircuitEvent,
   ConnectionErrorEvent,
   ConnectionOpenEvent,
   HealthEvent,
+  QueryBatchEvent,
+  QueryBatchStatement,
   QueryEvent,
   ReleaseEvent,
   TransactionEvent,
@@ -14,9 +17,9 @@ import type {
 import type { SlowQuery } from './events.js';
 import { binOf } from './histogram.js';
 import type { PersistedSample } from './persistence.js';
-import type { Source } from './source.js';
+import type { Source, Statement } from './source.js';
 import type { MonitoredStoreEvents } from './store-events.js';
-import type { PoolAgg, SlidingWindow, StoreAgg } from './window.js';
+import type { PoolAgg, SlidingWindow, StatementAgg, StoreAgg } from './window.js';
 
 /**
  * Every statement the monitor runs itself starts with this comment, so that its own writes and
@@ -24,11 +27,18 @@ import type { PoolAgg, SlidingWindow, StoreAgg } from './window.js';
  */
 export const OWN_SQL_MARK = '/* hivedb:monitor */ ';
 
+/** Whether `sql` is one of the monitor's own statements. */
+function isOwn(sql: string): boolean {
+  return sql.charCodeAt(0) === 47 && sql.startsWith(OWN_SQL_MARK);
+}
+
 /** What the collector needs from the monitor that owns it. */
 export interface CollectorHost {
   readonly window: SlidingWindow;
   readonly clock: () => number;
   readonly slowQueryThreshold: number;
+  /** Which pool event statements are counted from: `query:batch` ('sampled') or `query` ('exact'). */
+  readonly queryTiming: 'sampled' | 'exact';
   /** Called every 1024 events: the window checks the clock. */
   tick(): void;
   slowQuery(q: SlowQuery): void;
@@ -65,6 +75,17 @@ export class Sampler {
     this.#countdown = this.#next();
     return true;
   }
+
+  /** How many of the next `n` ordinary samples are chosen (as `take()` n times would). */
+  takeOf(n: number): number {
+    this.#countdown -= n;
+    let k = 0;
+    while (this.#countdown <= 0) {
+      k++;
+      this.#countdown += this.#next();
+    }
+    return Math.min(k, n);
+  }
 }
 
 type Listener = (payload: never) => void;
@@ -98,69 +119,133 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
       }
     };
 
-  // The hot path: one call per statement. No clock read unless the statement is slow or sampled.
-  const onQuery = (e: QueryEvent) => {
+  /** Counts a slow query for this source and hands it to the monitor's log. */
+  const slowQuery = (q: SlowQuery) => {
+    source.slowQueries++;
+    source.slowSinceCycle++;
+    host.slowQuery(q);
+  };
+
+  const statementAgg = (st: Statement): StatementAgg => {
+    if (st.epoch !== w.epoch) {
+      st.agg = w.statementAgg(st);
+      st.epoch = w.epoch;
+    }
+    return st.agg!;
+  };
+
+  /**
+   * One statement in full: a `query` event, or a `query:batch`'s notable one (`counted`: the
+   * batch's figures already hold its count, error and rows; its duration is added here).
+   */
+  const one = (e: QueryEvent, counted: boolean) => {
     const sql = e.sql;
-    if (sql.charCodeAt(0) === 47 && sql.startsWith(OWN_SQL_MARK)) {
+    if (isOwn(sql)) {
       if (e.transactionId !== undefined) source.ownTransactions.add(e.transactionId);
       return;
     }
     if (source.suspended > 0) return;
-    try {
-      if (source.filename === undefined) host.learnPool(source, e.poolId, e.filename);
-      const st = source.statement(sql);
-      let agg = st.agg!;
-      if (st.epoch !== w.epoch) {
-        agg = w.statementAgg(st);
-        st.agg = agg;
-        st.epoch = w.epoch;
-      }
-      const d = e.durationMs;
+    if (source.filename === undefined) host.learnPool(source, e.poolId, e.filename);
+    const st = source.statement(sql);
+    const agg = statementAgg(st);
+    const d = e.durationMs;
+    const error = e.error;
+    if (!counted) {
       agg.count++;
-      agg.totalMs += d;
-      if (d > agg.maxMs) agg.maxMs = d;
       agg.rows += e.rows;
-      agg.hist[binOf(d)]!++;
       if (e.cacheHit) agg.cacheHits++;
-      const error = e.error;
-      if (error === undefined) st.series.duration.add(d);
-      else {
-        agg.errors++;
-        source.series(st.operation, error.sqliteCode ?? error.code).duration.add(d);
+      if (error !== undefined) agg.errors++;
+    }
+    agg.totalMs += d;
+    if (d > agg.maxMs) agg.maxMs = d;
+    agg.hist[binOf(d)]!++;
+    if (error === undefined) st.series.duration.add(d);
+    else source.series(st.operation, error.sqliteCode ?? error.code).duration.add(d);
+    const slow = d > host.slowQueryThreshold;
+    if (slow) {
+      slowQuery({
+        at: host.clock(),
+        source: source.name,
+        sql: sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql,
+        normalized: st.key,
+        operation: st.operation,
+        paramCount: e.paramCount,
+        durationMs: d,
+        rows: e.rows,
+        connectionId: e.connectionId,
+        transactionId: e.transactionId,
+        error: error === undefined ? undefined : (error.sqliteCode ?? error.code),
+      });
+    }
+    const sampler = host.sampler();
+    if (sampler !== null && (sampler.take() || slow || error !== undefined)) {
+      sampler.push({
+        queryType: error === undefined ? st.operation : `${st.operation}:error`,
+        executionTimeMs: d,
+        memoryKey: null,
+        agentId: null,
+        timestamp: host.clock(),
+        rowsAffected: e.rows,
+        cacheHit: e.cacheHit,
+      });
+    }
+  };
+
+  // queryTiming 'exact': one call per statement.
+  const onQuery = (e: QueryEvent) => {
+    try {
+      one(e, false);
+      if ((++events & 1023) === 0) host.tick();
+    } catch (error) {
+      host.internalError('query listener', error);
+    }
+  };
+
+  // queryTiming 'sampled' (the default): about one call a second per pool.
+  const onBatch = (e: QueryBatchEvent) => {
+    try {
+      if (source.suspended === 0) {
+        if (source.filename === undefined) host.learnPool(source, e.poolId, e.filename);
+        for (const b of e.statements) batchStatement(b);
       }
-      const slow = d > host.slowQueryThreshold;
-      if (slow) {
-        source.slowQueries++;
-        source.slowSinceCycle++;
-        host.slowQuery({
-          at: host.clock(),
-          source: source.name,
-          sql: sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql,
-          normalized: st.key,
-          operation: st.operation,
-          paramCount: e.paramCount,
-          durationMs: d,
-          rows: e.rows,
-          connectionId: e.connectionId,
-          transactionId: e.transactionId,
-          error: error === undefined ? undefined : (error.sqliteCode ?? error.code),
-        });
-      }
-      const sampler = host.sampler();
-      if (sampler !== null && (sampler.take() || slow || error !== undefined)) {
+      for (const q of e.notable) one(q, true);
+      host.tick();
+    } catch (error) {
+      host.internalError('query:batch listener', error);
+    }
+  };
+
+  const batchStatement = (b: QueryBatchStatement) => {
+    if (isOwn(b.sql)) return;
+    const st = source.statement(b.sql);
+    const agg = statementAgg(st);
+    agg.count += b.count;
+    agg.errors += b.errors;
+    agg.rows += b.rows;
+    agg.cacheHits += b.cacheHits;
+    const sampler = host.sampler();
+    const ds = b.durationsMs;
+    const ws = b.weights;
+    for (let i = 0; i < ds.length; i++) {
+      // Each timing stands for `n` statements of this text (itself and untimed ones).
+      const d = ds[i]!;
+      const n = ws[i]!;
+      agg.totalMs += d * n;
+      if (d > agg.maxMs) agg.maxMs = d;
+      agg.hist[binOf(d)]! += n;
+      st.series.duration.add(d, n);
+      if (sampler === null) continue;
+      for (let k = sampler.takeOf(n); k > 0; k--) {
         sampler.push({
-          queryType: error === undefined ? st.operation : `${st.operation}:error`,
+          queryType: st.operation,
           executionTimeMs: d,
           memoryKey: null,
           agentId: null,
           timestamp: host.clock(),
-          rowsAffected: e.rows,
-          cacheHit: e.cacheHit,
+          rowsAffected: b.count > 0 ? Math.round(b.rows / b.count) : 0,
+          cacheHit: b.cacheHits === b.count,
         });
       }
-      if ((++events & 1023) === 0) host.tick();
-    } catch (error) {
-      host.internalError('query listener', error);
     }
   };
 
@@ -206,6 +291,11 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
     learnById(e.poolId);
     poolAgg().acquireWait.add(e.waitMs);
     source.acquireWait.add(e.waitMs);
+  });
+  const onAcquireTimeout = guard('acquire:timeout listener', (e: AcquireTimeoutEvent) => {
+    learnById(e.poolId);
+    poolAgg().acquireTimeouts++;
+    source.acquireTimeouts++;
   });
   const onRelease = guard('release listener', (e: ReleaseEvent) => {
     poolAgg().held.add(e.heldMs);
@@ -308,9 +398,7 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
       }
       const slow = d > host.slowQueryThreshold;
       if (slow) {
-        source.slowQueries++;
-        source.slowSinceCycle++;
-        host.slowQuery({
+        slowQuery({
           at: host.clock(),
           source: source.name,
           sql: `store.${op}`,
@@ -370,10 +458,11 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
   });
 
   const list: Array<[string, (p: never) => void]> = [
-    ['query', onQuery],
+    host.queryTiming === 'exact' ? ['query', onQuery] : ['query:batch', onBatch],
     ['utilization', onUtilization],
     ['health', onHealth],
     ['acquire', onAcquire],
+    ['acquire:timeout', onAcquireTimeout],
     ['release', onRelease],
     ['transaction', onTransaction],
     ['retry', onRetry],

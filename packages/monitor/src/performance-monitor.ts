@@ -111,12 +111,17 @@ export class PerformanceMonitor {
             (rows, durationMs) => {
               if (this.#bus.listening('flush')) this.#bus.emit('flush', { rows, durationMs });
             },
+            (pool, transactionId) => {
+              for (const s of this.#sources)
+                if (s.bus === pool.events) s.ownTransactions.add(transactionId);
+            },
           );
     const window = this.#window;
     this.#host = {
       window,
       clock: this.#clock,
       slowQueryThreshold: opts.slowQueryThreshold,
+      queryTiming: opts.queryTiming,
       tick: () => window.rotate(this.#clock()),
       slowQuery: (q) => this.#slowQuery(q),
       sampler: () => this.#sampler,
@@ -198,6 +203,8 @@ export class PerformanceMonitor {
     const detach = () => {
       if (!attached) return;
       attached = false;
+      // The statements the pool has counted but not yet delivered are this monitor's too.
+      this.#flushBus(source);
       for (const [event, fn] of listeners) b.off(event, fn);
       source.detached = true;
       this.#detach.delete(source);
@@ -237,11 +244,19 @@ export class PerformanceMonitor {
       // Migrating hive.db is the monitor's own work: not counted on a bus of the same pool.
       const pool = this.#opts.persistence!.pool;
       const own = this.#sources.filter((s) => pool !== null && s.bus === pool.events);
-      for (const s of own) s.suspended++;
+      // Batched statements are delivered before and after, so the migration's are exactly those
+      // delivered while suspended.
+      for (const s of own) {
+        this.#flushBus(s);
+        s.suspended++;
+      }
       try {
         await this.#writer.open();
       } finally {
-        for (const s of own) s.suspended--;
+        for (const s of own) {
+          this.#flushBus(s);
+          s.suspended--;
+        }
       }
       const writer = this.#writer;
       this.#sampler = new Sampler(this.#opts.persistence!.sampleRate, (s) => writer.push(s));
@@ -391,8 +406,9 @@ export class PerformanceMonitor {
     return this.#writer.prune(this.#opts.metricsRetentionDays * DAY_MS);
   }
 
-  /** Writes pending samples now. Resolves to the rows written. */
+  /** Writes pending samples now (the attached pools' latest statements included). Resolves to the rows written. */
   flush(): Promise<number> {
+    this.#flushBuses();
     return this.#writer === null ? Promise.resolve(0) : this.#writer.flush();
   }
 
@@ -431,6 +447,7 @@ export class PerformanceMonitor {
 
   /** Every metric as families (name, type, help, samples): what `toPrometheus()` renders. */
   metricFamilies(): MetricFamily[] {
+    this.#flushBuses();
     return metricFamilies({
       sources: this.#sources,
       activeAlerts: this.#alerts.active().length,
@@ -444,10 +461,26 @@ export class PerformanceMonitor {
   }
 
   #view(now: number): WindowView {
+    this.#flushBuses();
     this.#window.rotate(now);
     // Before the window is full, rates are over the time the monitor has existed.
     const from = Math.max(now - this.#opts.windowMs, this.#createdAt);
     return viewOf(this.#window.inWindow(now), from, now);
+  }
+
+  /** Asks every attached pool for the statements it has counted but not delivered yet. */
+  #flushBuses(): void {
+    for (const source of this.#sources) if (!source.detached) this.#flushBus(source);
+  }
+
+  #flushBus(source: Source): void {
+    const bus = source.bus as { flush?: unknown } | undefined;
+    if (typeof bus?.flush !== 'function') return;
+    try {
+      (bus.flush as () => void).call(bus);
+    } catch (error) {
+      this.#internalError('flush of an attached bus', error);
+    }
   }
 
   #slowQuery(q: SlowQuery): void {

@@ -74,16 +74,19 @@ export class SampleWriter {
   #closed = false;
   #closing: Promise<void> | undefined;
 
+  readonly #onOwnTransaction: (pool: Pool, transactionId: number) => void;
   constructor(
     opts: ResolvedPersistenceOptions,
     clock: () => number,
     onError: (where: string, error: unknown) => void,
     onFlush: (rows: number, durationMs: number) => void,
+    onOwnTransaction: (pool: Pool, transactionId: number) => void = () => {},
   ) {
     this.#opts = opts;
     this.#clock = clock;
     this.#onError = onError;
     this.#onFlush = onFlush;
+    this.#onOwnTransaction = onOwnTransaction;
   }
 
   /** Opens (or takes) the pool, migrates `hive.db` when asked, starts the flush timer. */
@@ -144,6 +147,8 @@ export class SampleWriter {
     const started = performance.now();
     this.#flushing = pool
       .transaction((tx) => {
+        // Its `transaction` event is the monitor's own work, not the application's.
+        this.#onOwnTransaction(pool, tx.id);
         for (const s of batch)
           tx.run(INSERT_SQL, [
             s.queryType,

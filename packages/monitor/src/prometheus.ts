@@ -53,6 +53,7 @@ export function metricFamilies(input: ExportInput): MetricFamily[] {
   const connMax: MetricSample[] = [];
   const pending: MetricSample[] = [];
   const wait: MetricSample[] = [];
+  const timeouts: MetricSample[] = [];
   const use: MetricSample[] = [];
   const create: MetricSample[] = [];
   const tx: MetricSample[] = [];
@@ -103,6 +104,7 @@ export function metricFamilies(input: ExportInput): MetricFamily[] {
         if (g.waiting !== undefined) pending.push({ suffix: '', labels: pool, value: g.waiting });
       }
       histogram(s.acquireWait, pool, wait);
+      timeouts.push({ suffix: '', labels: pool, value: s.acquireTimeouts });
       histogram(s.useTime, pool, use);
       histogram(s.createTime, pool, create);
       for (const outcome of ['commit', 'rollback', 'timeout'])
@@ -153,6 +155,7 @@ export function metricFamilies(input: ExportInput): MetricFamily[] {
     db_client_connection_max: connMax,
     db_client_connection_pending_requests: pending,
     db_client_connection_wait_time_seconds: wait,
+    db_client_connection_timeouts_total: timeouts,
     db_client_connection_use_time_seconds: use,
     db_client_connection_create_time_seconds: create,
     hivedb_transactions_total: tx,
@@ -208,6 +211,11 @@ export const METRIC_DEFINITIONS: readonly Omit<MetricFamily, 'samples'>[] = Obje
     name: 'db_client_connection_wait_time_seconds',
     type: 'histogram',
     help: 'Time it took to obtain a leased connection (OpenTelemetry db.client.connection.wait_time).',
+  },
+  {
+    name: 'db_client_connection_timeouts_total',
+    type: 'counter',
+    help: 'Callers that gave up waiting for a connection (OpenTelemetry db.client.connection.timeouts).',
   },
   {
     name: 'db_client_connection_use_time_seconds',

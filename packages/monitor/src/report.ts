@@ -107,6 +107,7 @@ export function poolReport(source: Source, view: WindowView): PoolReport {
               }),
         }),
     ...(a?.acquireWait.count ? { acquireWait: a.acquireWait.summary()! } : {}),
+    ...(a?.acquireTimeouts ? { acquireTimeouts: a.acquireTimeouts } : {}),
     ...(a?.held.count ? { held: a.held.summary()! } : {}),
     ...(tx === undefined
       ? {}

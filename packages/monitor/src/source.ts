@@ -92,6 +92,8 @@ export class Source {
 
   // Lifetime, for the export.
   readonly acquireWait = new ExportHistogram();
+  /** Callers that gave up waiting for a connection (`acquire:timeout`). */
+  acquireTimeouts = 0;
   readonly useTime = new ExportHistogram();
   readonly createTime = new ExportHistogram();
   readonly transactionsByOutcome = new Map<string, number>();

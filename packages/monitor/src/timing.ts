@@ -44,12 +44,13 @@ export class ExportHistogram {
   /** Per bucket (not cumulative) counts; values past the last bound are only in `count`. */
   readonly buckets = new Float64Array(SECONDS_BOUNDS.length);
 
-  add(ms: number): void {
-    this.count++;
-    this.sumMs += ms;
+  /** Counts `n` observations of `ms` (n > 1: a sampled timing standing for n statements). */
+  add(ms: number, n = 1): void {
+    this.count += n;
+    this.sumMs += ms * n;
     for (let i = 0; i < MS_BOUNDS.length; i++) {
       if (ms <= MS_BOUNDS[i]!) {
-        this.buckets[i]!++;
+        this.buckets[i]! += n;
         return;
       }
     }

@@ -59,6 +59,8 @@ export interface PoolReport {
   /** leased ÷ max in %: now, and the highest a `utilization` event showed in the window. */
   readonly utilization?: { readonly currentPct: number; readonly peakPct?: number };
   readonly acquireWait?: LatencySummary;
+  /** Callers that gave up waiting for a connection (`POOL_ACQUIRE_TIMEOUT`) in the window. */
+  readonly acquireTimeouts?: number;
   readonly held?: LatencySummary;
   readonly transactions?: {
     readonly committed: number;

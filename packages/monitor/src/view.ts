@@ -53,6 +53,7 @@ export function viewOf(buckets: readonly Bucket[], from: number, to: number): Wi
 
 function mergePool(m: PoolAgg, a: PoolAgg): void {
   m.acquireWait.merge(a.acquireWait);
+  m.acquireTimeouts += a.acquireTimeouts;
   m.held.merge(a.held);
   m.transactions.merge(a.transactions);
   m.commits += a.commits;

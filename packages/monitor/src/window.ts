@@ -17,6 +17,7 @@ export class StatementAgg {
 /** One pool's figures (everything but its statements) in one time bucket. */
 export class PoolAgg {
   readonly acquireWait = new Timing();
+  acquireTimeouts = 0;
   readonly held = new Timing();
   readonly transactions = new Timing();
   commits = 0;

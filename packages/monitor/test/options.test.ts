@@ -24,6 +24,17 @@ describe('options', () => {
     ).toBe(0);
   });
 
+  it("times queries by the pool's batches, unless the slow threshold is under what they catch", () => {
+    expect(resolveMonitorOptions().queryTiming).toBe('sampled');
+    expect(resolveMonitorOptions({ slowQueryThreshold: 2 }).queryTiming).toBe('sampled');
+    // Under 2 ms (the pool's NOTABLE_MS) only every statement timed misses no slow query.
+    expect(resolveMonitorOptions({ slowQueryThreshold: 1.5 }).queryTiming).toBe('exact');
+    expect(
+      resolveMonitorOptions({ slowQueryThreshold: 0, queryTiming: 'sampled' }).queryTiming,
+    ).toBe('sampled');
+    expect(resolveMonitorOptions({ queryTiming: 'exact' }).queryTiming).toBe('exact');
+  });
+
   it.each([
     [{ slowQueryThreshold: -1 }, 'slowQueryThreshold'],
     [{ slowQuerythreshold: 5 }, 'slowQuerythreshold'],
@@ -33,6 +44,7 @@ describe('options', () => {
     [{ persistence: { pool: {}, filename: 'x.db' } }, 'persistence.pool'],
     [{ windowMs: 10 }, 'windowMs'],
     [{ clock: 5 }, 'clock'],
+    [{ queryTiming: 'every' }, 'queryTiming'],
   ])('rejects %j naming %s', (input, option) => {
     let err: unknown;
     try {

@@ -136,9 +136,33 @@ describe('Prometheus export', () => {
     const conn = samples.filter((s) => s.name === 'db_client_connection_count');
     expect(conn.map((s) => s.labels.db_client_connection_state).sort()).toEqual(['idle', 'used']);
     expect(samples.find((s) => s.name === 'db_client_connection_max')?.value).toBe(4);
-    // Not measured by any event: absent, not zero.
-    expect(text).not.toContain('db_client_connection_timeouts');
+    expect(samples.find((s) => s.name === 'db_client_connection_timeouts_total')?.value).toBe(0);
+    // Not measured by any event (no health check ran): absent, not zero.
     expect(text).not.toContain('hivedb_wal_bytes');
+    await monitor.stop();
+  });
+
+  it('a caller that gives up waiting for a connection counts in db_client_connection_timeouts_total', async () => {
+    // One reader (maxConnections counts the writer): a second read lease must wait, and gives up.
+    const pool = openPool(tempDir(), { maxConnections: 2, connectionTimeout: 100 });
+    const monitor = new PerformanceMonitor({ monitoringInterval: 0 });
+    monitor.attachPool(pool, { name: 'app' });
+    await pool.run('CREATE TABLE t (a)');
+    const held = await pool.acquire({ mode: 'read' });
+    await expect(pool.acquire({ mode: 'read' })).rejects.toMatchObject({
+      code: 'POOL_ACQUIRE_TIMEOUT',
+    });
+    held.release();
+    const { types, samples } = parseExposition(monitor.toPrometheus());
+    expect(types.get('db_client_connection_timeouts_total')).toBe('counter');
+    expect(samples.filter((s) => s.name === 'db_client_connection_timeouts_total')).toEqual([
+      {
+        name: 'db_client_connection_timeouts_total',
+        labels: { db_client_connection_pool_name: 'app' },
+        value: 1,
+      },
+    ]);
+    expect(monitor.snapshot().pools[0]?.acquireTimeouts).toBe(1);
     await monitor.stop();
   });
 
