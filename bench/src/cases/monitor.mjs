@@ -27,21 +27,26 @@ async function openMonitorReads(dir) {
   seedKv(bare);
   bare.close();
 
-  // Four pools on one file: nothing attached; a monitor with its defaults (no persistence); a
-  // monitor writing samples to hive.db (sampleRate 0.01); a no-op `query` listener, which is what
-  // the pool's own event costs whoever listens.
+  // Five pools on one file: nothing attached; a monitor with its defaults (sampled timing through
+  // the pool's query:batch, no persistence); a monitor writing samples to hive.db (sampleRate
+  // 0.01); a monitor timing every statement (queryTiming 'exact', the pool's query event); a
+  // no-op `query` listener, which is what the pool's per-statement event costs whoever listens.
   const plain = createPool({ filename, root: dir });
   const watched = createPool({ filename, root: dir });
   const persisted = createPool({ filename, root: dir });
+  const exact = createPool({ filename, root: dir });
   const noop = createPool({ filename, root: dir });
   const monitor = new PerformanceMonitor();
   monitor.attachPool(watched);
   await monitor.start();
+  const exactMonitor = new PerformanceMonitor({ queryTiming: 'exact' });
+  exactMonitor.attachPool(exact);
+  await exactMonitor.start();
   const persisting = new PerformanceMonitor({ persistence: { filename: 'hive.db', root: dir } });
   persisting.attachPool(persisted);
   await persisting.start();
   noop.events.on('query', () => {});
-  const pools = [plain, watched, persisted, noop];
+  const pools = [plain, watched, persisted, exact, noop];
 
   const ids = makeIds(ID_MASK + 1);
   const bytes = new Map(pools.map((p) => [p, 0]));
@@ -93,6 +98,13 @@ async function openMonitorReads(dir) {
         ...common(persisted),
       },
       {
+        id: 'monitor.get.exact',
+        name: "point read, monitor attached with queryTiming 'exact' (every statement timed), vs nothing attached",
+        hivedb: twin(exact, "new PerformanceMonitor({ queryTiming: 'exact' }).attachPool(pool)"),
+        bare: twin(plain, 'nothing attached'),
+        ...common(exact),
+      },
+      {
         id: 'monitor.get.noop-listener',
         name: "point read, a no-op 'query' listener (the pool's event alone) vs nothing attached",
         hivedb: twin(noop, "pool.events.on('query', () => {})"),
@@ -107,6 +119,7 @@ async function openMonitorReads(dir) {
     close: async () => {
       await monitor.stop();
       await persisting.stop();
+      await exactMonitor.stop();
       for (const p of pools) await p.close();
     },
   };
