@@ -112,10 +112,13 @@ export class QueryMeter {
 
   #listenersChanged(): void {
     const events = this.#events;
+    // After close() nothing more is batched (its last batch went out); `query` still reports
+    // the calls it refuses.
     this.mode =
-      (events.listening('query') ? EACH : 0) | (events.listening('query:batch') ? BATCH : 0);
-    // The coarse clock is needed while batches are listened to (and the pool is open).
-    const need = (this.mode & BATCH) !== 0 && !this.#closed;
+      (events.listening('query') ? EACH : 0) |
+      (events.listening('query:batch') && !this.#closed ? BATCH : 0);
+    // The coarse clock is needed while batches are listened to.
+    const need = (this.mode & BATCH) !== 0;
     if (need !== this.#holdsClock) {
       this.#holdsClock = need;
       if (need) retainClock();
