@@ -39,7 +39,12 @@ async function runOnce(twin, n, shared, durationMs, read) {
   });
   // Each child's last successful write is in the file, seen from another connection.
   for (const r of results) {
-    if (r.last === null) throw new Error(`${twin}: a writer of ${n} wrote nothing`);
+    if (r.last === null) {
+      // A bare writer whose every write failed with SQLITE_BUSY was starved: that is the bare
+      // twin's measured outcome (its errors are counted). Through the store it would be a bug.
+      if (twin === 'bare' && r.failed > 0) continue;
+      throw new Error(`${twin}: a writer of ${n} wrote nothing (${r.failed} failed)`);
+    }
     const row = read.get(`mp_${twin}`, r.last.key);
     if (row?.value !== r.last.json) throw new Error(`${twin}: ${r.last.key} holds ${row?.value}`);
   }
