@@ -81,18 +81,19 @@ export interface QueryBatchStatement {
 /**
  * Every statement since the previous batch, counted exactly, with sampled timings: what a
  * monitor needs at a fraction of the cost of a `query` event per statement. Emitted about once a
- * second while someone listens, as soon as a statement of 2 ms or more ends, whenever
+ * second while someone listens, as soon as a statement of 100 ms or more ends, whenever
  * `events.flush()` is called, and at `close()`.
  *
  * Timing: the first statement of each text and then one in 16 are timed with
- * `performance.now()`; the others only read a shared clock that a helper thread ticks every
- * millisecond, which is enough to tell that a statement took 2 ms or more. Such a statement, and
- * every failed one, is reported in full in `notable`, so a slow-query log built from batches
- * misses none. A notable statement that was not sampled gets the clock's upper bound: its
- * `durationMs` exceeds the real time by the age of the clock's last tick when it started, about
- * 1 ms, more while the clock thread is starved of CPU (the pool stops trusting a clock whose last
- * tick is over 100 ms old, and times every statement instead). Listen to `query` for an exact
- * time for every statement.
+ * `performance.now()`; the others only read a shared clock that a helper thread ticks every 50
+ * ms while statements run, which is enough to tell that a statement took 100 ms (NOTABLE_MS) or
+ * more. Such a statement, and every failed one, is reported in full in `notable`, so a
+ * slow-query log built from batches misses none over 100 ms. A notable read in a read snapshot
+ * has its exact time; another notable statement that was not sampled gets the clock's upper
+ * bound, above its real time by the age of the clock's last tick when it started: up to 50 ms,
+ * more while the clock thread is starved of CPU (the pool stops trusting a clock whose last tick
+ * is over 250 ms old, and times every statement instead). Listen to `query` for an exact time
+ * for every statement.
  */
 export interface QueryBatchEvent {
   readonly poolId: number;
@@ -100,7 +101,7 @@ export interface QueryBatchEvent {
   /** `Date.now()` when the batch was cut. */
   readonly at: number;
   readonly statements: readonly QueryBatchStatement[];
-  /** Statements that failed or took 2 ms or more, in full (the same payload as `query`). */
+  /** Statements that failed or took 100 ms or more, in full (the same payload as `query`). */
   readonly notable: readonly QueryEvent[];
 }
 

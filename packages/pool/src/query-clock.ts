@@ -1,14 +1,24 @@
 /**
  * A coarse clock that costs a few nanoseconds to read: a helper thread writes the time into a
- * SharedArrayBuffer about every millisecond. The pool's sampled query timing (`query:batch`)
- * reads it around the statements it does not time with `performance.now()` (about 60 ns a read
- * here), so that it still tells every statement of 2 ms or more from the rest.
+ * SharedArrayBuffer every TICK_MS while statements run. The pool's sampled query timing
+ * (`query:batch`) reads it around the statements it does not time with `performance.now()`
+ * (about 60 ns a read here), so that it still tells every statement of NOTABLE_MS or more from
+ * the rest.
  *
- * `coarse` is the clock's view while it can be trusted, else null: [0] the tick count k, then the
- * time of tick k at [1 + k % RING] (ms on the process's monotonic clock, see `monotonicNow`). A
+ * `coarse` is the clock's view while it can be trusted, else null: [0] the tick count k (-k
+ * while the thread is parked after tick k, below), [1] the tick count at the last statement's start, then the
+ * time of tick k at [2 + k % RING] (ms on the process's monotonic clock, see `monotonicNow`). A
  * reader takes k0 = coarse[0] and c0 = its time before a statement; after it, a different count
  * k1 means ticks happened, and the statement started after c0 and before tick k0 + 1: it ran at
  * least `now - time(k0 + 1)` and at most `now - c0`.
+ *
+ * Why 50 ms: a wakeup costs some 30 µs of CPU on these machines, and each one preempts whatever
+ * runs: the 24-process demo lost a third of its throughput with a 1 ms tick, a tenth with 10 ms,
+ * nothing measurable with 50 ms.
+ *
+ * Parking: a thread ticking for nothing is still not free. After PARK_TICKS ticks with no statement started, the thread writes -k and
+ * sleeps until a reader sees a negative count, times that statement with `performance.now()`
+ * and wakes it (`wakeClock`). An idle process costs nothing.
  *
  * Readers use plain reads, not Atomics (an Atomics.load costs as much as the rest of a point
  * read's bookkeeping). The thread writes a tick's time before its count, and aligned float64
@@ -21,13 +31,19 @@
  */
 import { Worker } from 'node:worker_threads';
 
-/** Tick times kept: a statement that spans more ticks is measured from its first one. */
+/** Tick times kept (more than a statement of RING ticks is measured from its first tick). */
 export const RING = 1024;
 /** The helper thread's tick, in ms. */
-export const TICK_MS = 1;
+export const TICK_MS = 50;
+/** Ticks without a statement started after which the thread parks. */
+export const PARK_TICKS = 4;
+/** Where a reader records the tick count at a statement's start (see Parking). */
+export const ACTIVITY = 1;
+/** Where tick k's time is: view[RING_BASE + k % RING]. */
+export const RING_BASE = 2;
 
 // performance.now() and process.hrtime() read the same monotonic clock (libuv's); the helper
-// thread has its own performance.now() origin, so both sides use hrtime's.
+// thread has its own performance.now() origin, so both sides convert to hrtime's.
 const ORIGIN_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 
 /** Now, in ms on the process-wide monotonic clock the ticks use. */
@@ -35,17 +51,27 @@ export function monotonicNow(): number {
   return performance.now() + ORIGIN_MS;
 }
 
+// ctl[0]: stop; ctl[1]: wake (a reader sets it to 1 and notifies while the thread is parked).
 const TICKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const stop = new Int32Array(workerData, 0, 1);
-const view = new Float64Array(workerData, 8, ${RING + 1});
+const ctl = new Int32Array(workerData, 0, 2);
+const view = new Float64Array(workerData, 8, ${RING_BASE + RING});
+const origin = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 let k = 0;
-while (Atomics.load(stop, 0) === 0) {
+while (Atomics.load(ctl, 0) === 0) {
   k++;
-  view[1 + (k % ${RING})] = Number(process.hrtime.bigint()) / 1e6;
+  view[${RING_BASE} + (k % ${RING})] = performance.now() + origin;
   view[0] = k;
   if (k === 1) parentPort.postMessage('live');
-  Atomics.wait(stop, 0, 0, ${TICK_MS});
+  if (k - view[${ACTIVITY}] > ${PARK_TICKS}) {
+    // Nothing started for a while: park until a reader wakes the thread (or it is stopped).
+    Atomics.store(ctl, 1, 0);
+    view[0] = -k;
+    Atomics.wait(ctl, 1, 0);
+    view[${ACTIVITY}] = k + 1;
+    continue;
+  }
+  Atomics.wait(ctl, 0, 0, ${TICK_MS});
 }
 `;
 
@@ -53,17 +79,17 @@ while (Atomics.load(stop, 0) === 0) {
 export let coarse: Float64Array | null = null;
 
 let holders = 0;
-let running: { worker: Worker; view: Float64Array; stop: Int32Array } | undefined;
+let running: { worker: Worker; view: Float64Array; ctl: Int32Array } | undefined;
 
 /** Starts the thread on first use; pair with `releaseClock`. */
 export function retainClock(): void {
   holders++;
   if (running !== undefined) return;
-  const sab = new SharedArrayBuffer(8 + 8 * (RING + 1));
-  const view = new Float64Array(sab, 8, RING + 1);
-  const stop = new Int32Array(sab, 0, 1);
+  const sab = new SharedArrayBuffer(8 + 8 * (RING_BASE + RING));
+  const view = new Float64Array(sab, 8, RING_BASE + RING);
+  const ctl = new Int32Array(sab, 0, 2);
   const worker = new Worker(TICKER_SOURCE, { eval: true, workerData: sab });
-  const me = { worker, view, stop };
+  const me = { worker, view, ctl };
   running = me;
   worker.on('message', () => {
     if (running === me) coarse = view;
@@ -87,8 +113,17 @@ export function releaseClock(): void {
   running = undefined;
   coarse = null;
   if (r === undefined) return;
-  Atomics.store(r.stop, 0, 1);
-  Atomics.notify(r.stop, 0);
+  Atomics.store(r.ctl, 0, 1);
+  Atomics.notify(r.ctl, 0);
+  // A parked thread waits on the wake flag.
+  Atomics.store(r.ctl, 1, 1);
+  Atomics.notify(r.ctl, 1);
+}
+
+/** Wakes a parked thread (a reader saw a negative count); that statement is timed exactly. */
+export function wakeClock(): void {
+  const r = running;
+  if (r !== undefined && Atomics.compareExchange(r.ctl, 1, 0, 1) === 0) Atomics.notify(r.ctl, 1);
 }
 
 /**
@@ -99,11 +134,22 @@ export function checkClock(maxAgeMs: number): void {
   const r = running;
   if (r === undefined) return;
   const k = r.view[0]!;
-  if (k === 0) return; // not ticked yet: its first message makes it live
-  coarse = monotonicNow() - r.view[1 + (k % RING)]! < maxAgeMs ? r.view : null;
+  // Not ticked yet (its first message makes it live), or parked (readers wake it).
+  if (k <= 0) return;
+  coarse = monotonicNow() - r.view[RING_BASE + (k % RING)]! < maxAgeMs ? r.view : null;
 }
 
-/** How many pools hold the clock, and whether it is trusted now (for tests and stats). */
-export function clockState(): { holders: number; running: boolean; live: boolean } {
-  return { holders, running: running !== undefined, live: coarse !== null };
+/** How many pools hold the clock, whether it is trusted now, and whether it is parked (for tests). */
+export function clockState(): {
+  holders: number;
+  running: boolean;
+  live: boolean;
+  parked: boolean;
+} {
+  return {
+    holders,
+    running: running !== undefined,
+    live: coarse !== null,
+    parked: running !== undefined && running.view[0]! < 0,
+  };
 }

@@ -3,17 +3,24 @@ import { errorInfo } from './errors.js';
 import type { EventBus } from './event-bus.js';
 import type { PoolEvents, QueryBatchStatement, QueryEvent } from './events.js';
 import {
+  ACTIVITY,
   checkClock,
   coarse,
   monotonicNow,
   RING,
+  RING_BASE,
   releaseClock,
   retainClock,
+  TICK_MS,
+  wakeClock,
 } from './query-clock.js';
 import type { BindParams } from './types.js';
 
-/** A statement this long (ms) or longer is reported in full in a batch's `notable`. */
-export const NOTABLE_MS = 2;
+/**
+ * A statement this long (ms) or longer is reported in full in a batch's `notable` (two ticks of
+ * the coarse clock; some between one and two ticks are too).
+ */
+export const NOTABLE_MS = 100;
 /** One statement of a text in this many is timed with `performance.now()` (a power of two). */
 export const SAMPLE_EVERY = 16;
 /** A batch is cut this long (ms) after its first statement. */
@@ -24,8 +31,8 @@ const MAX_TIMINGS = 4096;
 const MAX_NOTABLE = 512;
 /** Distinct texts remembered across batches (past it, the table starts over). */
 const MAX_TEXTS = 1024;
-/** A clock whose last tick is older than this (ms) is not trusted: statements are timed exactly. */
-const CLOCK_MAX_AGE_MS = 100;
+/** A clock whose last tick is older than this (ms, five ticks) is not trusted: statements are timed exactly. */
+const CLOCK_MAX_AGE_MS = 250;
 
 const SAMPLE_MASK = SAMPLE_EVERY - 1;
 const RING_MASK = RING - 1;
@@ -133,20 +140,33 @@ export class QueryMeter {
     // The first statement of a text and one in SAMPLE_EVERY are timed; the others, while only
     // batches are listened to and the clock ticks, read the coarse clock (query-clock.ts).
     const view = coarse;
-    if (view !== null && this.mode === BATCH && (++s.seq & SAMPLE_MASK) !== 0 && s.lastMs >= 0) {
+    if (view !== null && this.mode === BATCH) {
       const k = view[0]!;
       if (k !== s.k0) {
+        if (k < 0) {
+          // The clock thread is parked (nothing ran for a while): wake it, time this one.
+          wakeClock();
+          s.t0 = performance.now();
+          return s;
+        }
         s.k0 = k;
-        s.c0 = view[1 + (k & RING_MASK)]!;
+        s.c0 = view[RING_BASE + (k & RING_MASK)]!;
+        // At most once per tick and text: tells the thread statements are running.
+        view[ACTIVITY] = k;
       }
-      if (s.t0 !== 0) s.t0 = 0;
-    } else s.t0 = performance.now();
+      if ((++s.seq & SAMPLE_MASK) !== 0 && s.lastMs >= 0) {
+        if (s.t0 !== 0) s.t0 = 0;
+        return s;
+      }
+    }
+    s.t0 = performance.now();
     return s;
   }
 
   /**
    * Ends the statement `start` returned: emits `query` (when listened to) and counts it for the
-   * next `query:batch`. `error` is set when it failed.
+   * next `query:batch`. `error` is set when it failed. `startedAt`: a `performance.now()` the
+   * caller took right before the statement anyway, which makes a long one's time exact.
    */
   end(
     s: QueryStat,
@@ -156,6 +176,7 @@ export class QueryMeter {
     error?: unknown,
     transactionId?: number,
     cacheHit?: boolean,
+    startedAt?: number,
   ): void {
     // The common case, kept small: not timed, no tick since it started, it did not fail.
     if (s.t0 === 0 && error === undefined && coarse?.[0] === s.k0) {
@@ -165,7 +186,7 @@ export class QueryMeter {
       s.untimed++;
       return;
     }
-    this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true);
+    this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true, startedAt);
   }
 
   #endTimed(
@@ -176,6 +197,7 @@ export class QueryMeter {
     error: unknown,
     transactionId: number | undefined,
     cacheHit: boolean,
+    startedAt: number | undefined,
   ): void {
     let ms = -1;
     let notable = error !== undefined;
@@ -189,15 +211,22 @@ export class QueryMeter {
       const longest = now - s.c0;
       if (notable) ms = longest;
       else if (k1 !== s.k0) {
-        // Ticks happened: it started after c0 and before tick k0 + 1 (see query-clock.ts),
-        // whose time is still in the ring unless the statement outlasted it.
+        // It started after c0 and before tick k0 + 1 (see query-clock.ts), whose time is in
+        // the ring unless the statement outlasted the ring. A thread that parked after tick k0
+        // wrote no later tick: then only `longest` is known.
+        const last = k1 < 0 ? -k1 : k1;
         const shortest =
-          k1 - s.k0 >= RING - 1 ? longest : now - view[1 + ((s.k0 + 1) & RING_MASK)]!;
-        if (shortest >= NOTABLE_MS) {
+          last === s.k0 || last - s.k0 >= RING - 1
+            ? longest
+            : now - view[RING_BASE + ((s.k0 + 1) & RING_MASK)]!;
+        // Every statement of NOTABLE_MS or more has shortest ≥ NOTABLE_MS - one tick.
+        if (shortest >= NOTABLE_MS - TICK_MS) {
           ms = longest;
           notable = true;
         }
       }
+      // A caller that read performance.now() just before the statement gets an exact time.
+      if (notable && startedAt !== undefined && startedAt > 0) ms = performance.now() - startedAt;
     }
     s.t0 = 0;
     let event: QueryEvent | undefined;
@@ -282,7 +311,7 @@ export class QueryMeter {
 
   #addNotable(event: QueryEvent): void {
     this.#notable.push(event);
-    // A long statement is delivered as it ends (a batch costs little beside 2 ms); failures wait
+    // A long statement is delivered as it ends (a batch costs little beside 100 ms); failures wait
     // for the batch, unless many are held.
     if (event.durationMs >= NOTABLE_MS || this.#notable.length >= MAX_NOTABLE) this.flush();
   }

@@ -29,6 +29,8 @@ export class SnapshotReader {
   readonly #maxReads: number;
   #conn: Connection | undefined;
   #startedAt = 0;
+  /** `performance.now()` at the last age check: taken right before each read. */
+  #checkedAt = 0;
   #reads = 0;
   #generation = 0;
   #endScheduled = false;
@@ -129,7 +131,10 @@ export class SnapshotReader {
   }
 
   #expired(): boolean {
-    return this.#reads >= this.#maxReads || performance.now() - this.#startedAt >= this.#windowMs;
+    if (this.#reads >= this.#maxReads) return true;
+    const now = performance.now();
+    this.#checkedAt = now;
+    return now - this.#startedAt >= this.#windowMs;
   }
 
   /** Ends the open snapshot (if any) and returns its reader. */
@@ -197,6 +202,7 @@ export class SnapshotReader {
     }
     this.#conn = conn;
     this.#startedAt = performance.now();
+    this.#checkedAt = this.#startedAt;
     this.#reads = 0;
     this.#ctx.counters.snapshots++;
     const timeout = this.#ctx.opts.queryTimeout;
@@ -284,7 +290,18 @@ export class SnapshotReader {
       const ttl = typeof opts?.cache === 'object' ? opts.cache.ttlMs : ctx.opts.queryCache!.ttlMs;
       value = cache!.store(key, value, this.#generation, Date.now() + ttl);
     }
-    if (stat !== undefined) meter.end(stat, params, rowsOf(op, value), conn);
+    // #checkedAt was read just before this read (the snapshot's age): a long read's exact start.
+    if (stat !== undefined)
+      meter.end(
+        stat,
+        params,
+        rowsOf(op, value),
+        conn,
+        undefined,
+        undefined,
+        false,
+        this.#checkedAt,
+      );
     this.#afterRead();
     return value;
   }
