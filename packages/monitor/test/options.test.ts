@@ -26,9 +26,9 @@ describe('options', () => {
 
   it("times queries by the pool's batches, unless the slow threshold is under what they catch", () => {
     expect(resolveMonitorOptions().queryTiming).toBe('sampled');
-    expect(resolveMonitorOptions({ slowQueryThreshold: 2 }).queryTiming).toBe('sampled');
-    // Under 2 ms (the pool's NOTABLE_MS) only every statement timed misses no slow query.
-    expect(resolveMonitorOptions({ slowQueryThreshold: 1.5 }).queryTiming).toBe('exact');
+    expect(resolveMonitorOptions({ slowQueryThreshold: 100 }).queryTiming).toBe('sampled');
+    // Under 100 ms (the pool's NOTABLE_MS) only every statement timed misses no slow query.
+    expect(resolveMonitorOptions({ slowQueryThreshold: 99 }).queryTiming).toBe('exact');
     expect(
       resolveMonitorOptions({ slowQueryThreshold: 0, queryTiming: 'sampled' }).queryTiming,
     ).toBe('sampled');

@@ -23,9 +23,9 @@ describe("queryTiming 'sampled' (the default): the pool's query:batch", () => {
     await pool.transaction((tx) => {
       for (let i = 0; i < 100; i++) tx.run('INSERT INTO kv VALUES (?, ?)', [i, `v${i}`]);
     });
-    const slowLength = await lengthTaking(pool, 60);
+    const slowLength = await lengthTaking(pool, 250);
 
-    const monitor = new PerformanceMonitor({ slowQueryThreshold: 40, monitoringInterval: 0 });
+    const monitor = new PerformanceMonitor({ slowQueryThreshold: 150, monitoringInterval: 0 });
     expect(monitor.options.queryTiming).toBe('sampled');
     const slow: SlowQuery[] = [];
     monitor.events.on('slow-query', (q) => slow.push(q));
@@ -45,7 +45,7 @@ describe("queryTiming 'sampled' (the default): the pool's query:batch", () => {
     expect(fast).toBe(0);
     expect(slow).toHaveLength(1);
     expect(slow[0]).toMatchObject({ sql: COUNT_SQL, paramCount: 1, rows: 1 });
-    expect(slow[0]!.durationMs).toBeGreaterThanOrEqual(40);
+    expect(slow[0]!.durationMs).toBeGreaterThanOrEqual(150);
     for (let i = 0; i < 3; i++) await pool.run('UPDATE kv SET v = ? WHERE k = ?', ['w', i]);
     await expect(pool.get('SELECT nope FROM kv')).rejects.toThrow();
 
@@ -59,7 +59,7 @@ describe("queryTiming 'sampled' (the default): the pool's query:batch", () => {
       (s) => s.statement === 'SELECT v FROM kv WHERE k = ?',
     );
     expect(read?.count).toBe(5000);
-    expect(read?.latency.maxMs).toBeLessThan(40);
+    expect(read?.latency.maxMs).toBeLessThan(150);
     expect(report.slowQueries.total).toBe(1);
 
     // The export's counts are the queries made, and its histogram has exactly that many entries.
