@@ -89,7 +89,7 @@ export interface QueryBatchStatement {
  * ms while statements run, which is enough to tell that a statement took 100 ms (NOTABLE_MS) or
  * more. Such a statement, and every failed one, is reported in full in `notable`, so a
  * slow-query log built from batches misses none over 100 ms. A notable read in a read snapshot
- * has its exact time; another notable statement that was not sampled gets the clock's upper
+ * has its time to within `snapshotWindowMs` (1 ms by default); another notable statement that was not sampled gets the clock's upper
  * bound, above its real time by the age of the clock's last tick when it started: up to 50 ms,
  * more while the clock thread is starved of CPU (the pool stops trusting a clock whose last tick
  * is over 250 ms old, and times every statement instead). Listen to `query` for an exact time

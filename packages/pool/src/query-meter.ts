@@ -52,11 +52,15 @@ export class QueryStat {
   cacheHits = 0;
   durationsMs: number[] = [];
   weights: number[] = [];
-  /** Untimed statements since the last timing: the next timing stands for them too. */
-  untimed = 0;
+  /** Of `count`, those that went to `notable`. */
+  notables = 0;
+  /**
+   * Of `count`, those a timing stands for. The others, not timed, not notable, are covered by
+   * the next timing (or at the batch's end by the last one): no per-statement counter for them.
+   */
+  covered = 0;
   /** The last timed duration (-1: none yet, so the next statement is timed). */
   lastMs = -1;
-  seq = 0;
   /** `performance.now()` at the start, or 0 when only the coarse clock was read. */
   t0 = 0;
   /** The coarse clock's tick count and time at the start. */
@@ -154,7 +158,8 @@ export class QueryMeter {
         // At most once per tick and text: tells the thread statements are running.
         view[ACTIVITY] = k;
       }
-      if ((++s.seq & SAMPLE_MASK) !== 0 && s.lastMs >= 0) {
+      // (count + 1: this statement's place in the batch.)
+      if (((s.count + 1) & SAMPLE_MASK) !== 0 && s.lastMs >= 0) {
         if (s.t0 !== 0) s.t0 = 0;
         return s;
       }
@@ -183,7 +188,6 @@ export class QueryMeter {
       if (s.count++ === 0) this.#dirtied(s);
       s.rows += rows;
       if (cacheHit === true) s.cacheHits++;
-      s.untimed++;
       return;
     }
     this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true, startedAt);
@@ -251,9 +255,9 @@ export class QueryMeter {
     this.#count(s, rows, cacheHit);
     if (notable) {
       if (error !== undefined) s.errors++;
+      s.notables++;
       this.#addNotable(event!);
     } else if (ms >= 0) this.#addTiming(s, ms);
-    else s.untimed++;
   }
 
   /** The figures of `sql`, created on first use. */
@@ -279,6 +283,7 @@ export class QueryMeter {
     this.#count(s, event.rows, event.cacheHit);
     if (event.error !== undefined || event.durationMs >= NOTABLE_MS) {
       if (event.error !== undefined) s.errors++;
+      s.notables++;
       this.#addNotable(event);
     } else this.#addTiming(s, event.durationMs);
   }
@@ -302,9 +307,11 @@ export class QueryMeter {
   }
 
   #addTiming(s: QueryStat, ms: number): void {
+    // It stands for itself and the statements not covered since the last timing.
+    const weight = s.count - s.notables - s.covered;
     s.durationsMs.push(ms);
-    s.weights.push(s.untimed + 1);
-    s.untimed = 0;
+    s.weights.push(weight);
+    s.covered += weight;
     s.lastMs = ms;
     if (++this.#timings >= MAX_TIMINGS) this.flush();
   }
@@ -327,11 +334,11 @@ export class QueryMeter {
     const statements: QueryBatchStatement[] = new Array(this.#dirty.length);
     for (let i = 0; i < this.#dirty.length; i++) {
       const s = this.#dirty[i]!;
-      if (s.untimed > 0) {
+      const rest = s.count - s.notables - s.covered;
+      if (rest > 0) {
         // The statements after the last timing stand on it (a text is always timed first).
         s.durationsMs.push(Math.max(s.lastMs, 0));
-        s.weights.push(s.untimed);
-        s.untimed = 0;
+        s.weights.push(rest);
       }
       statements[i] = {
         sql: s.sql,
@@ -344,6 +351,8 @@ export class QueryMeter {
         weights: s.weights,
       };
       s.count = 0;
+      s.notables = 0;
+      s.covered = 0;
       s.errors = 0;
       s.rows = 0;
       s.cacheHits = 0;
