@@ -6,8 +6,8 @@
  * the rest.
  *
  * `coarse` is the clock's view while it can be trusted, else null: [0] the tick count k (-k
- * while the thread is parked after tick k, below), [1] the tick count at the last statement's start, then the
- * time of tick k at [2 + k % RING] (ms on the process's monotonic clock, see `monotonicNow`). A
+ * while the thread is parked after tick k, below), [1] the tick count at the last statement's start, [2] the
+ * latest tick's time, then the time of tick k at [4 + k % RING] (in this thread's `performance.now()` terms). A
  * reader takes k0 = coarse[0] and c0 = its time before a statement; after it, a different count
  * k1 means ticks happened, and the statement started after c0 and before tick k0 + 1: it ran at
  * least `now - time(k0 + 1)` and at most `now - c0`.
@@ -39,28 +39,27 @@ export const TICK_MS = 50;
 export const PARK_TICKS = 4;
 /** Where a reader records the tick count at a statement's start (see Parking). */
 export const ACTIVITY = 1;
+/** The latest tick's time (beside the count, in one cache line with it). */
+export const LAST_TICK = 2;
 /** Where tick k's time is: view[RING_BASE + k % RING]. */
-export const RING_BASE = 2;
+export const RING_BASE = 4;
 
-// performance.now() and process.hrtime() read the same monotonic clock (libuv's); the helper
-// thread has its own performance.now() origin, so both sides convert to hrtime's.
+// performance.now() and process.hrtime() read the same monotonic clock (libuv's), from each
+// thread's own origin: the helper thread converts its times to this thread's performance.now().
 const ORIGIN_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-
-/** Now, in ms on the process-wide monotonic clock the ticks use. */
-export function monotonicNow(): number {
-  return performance.now() + ORIGIN_MS;
-}
 
 // ctl[0]: stop; ctl[1]: wake (a reader sets it to 1 and notifies while the thread is parked).
 const TICKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const ctl = new Int32Array(workerData, 0, 2);
-const view = new Float64Array(workerData, 8, ${RING_BASE + RING});
-const origin = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+const ctl = new Int32Array(workerData.sab, 0, 2);
+const view = new Float64Array(workerData.sab, 8, ${RING_BASE + RING});
+const origin = Number(process.hrtime.bigint()) / 1e6 - performance.now() - workerData.origin;
 let k = 0;
 while (Atomics.load(ctl, 0) === 0) {
   k++;
-  view[${RING_BASE} + (k % ${RING})] = performance.now() + origin;
+  const now = performance.now() + origin;
+  view[${RING_BASE} + (k % ${RING})] = now;
+  view[${LAST_TICK}] = now;
   view[0] = k;
   if (k === 1) parentPort.postMessage('live');
   if (k - view[${ACTIVITY}] > ${PARK_TICKS}) {
@@ -88,7 +87,7 @@ export function retainClock(): void {
   const sab = new SharedArrayBuffer(8 + 8 * (RING_BASE + RING));
   const view = new Float64Array(sab, 8, RING_BASE + RING);
   const ctl = new Int32Array(sab, 0, 2);
-  const worker = new Worker(TICKER_SOURCE, { eval: true, workerData: sab });
+  const worker = new Worker(TICKER_SOURCE, { eval: true, workerData: { sab, origin: ORIGIN_MS } });
   const me = { worker, view, ctl };
   running = me;
   worker.on('message', () => {
@@ -136,7 +135,7 @@ export function checkClock(maxAgeMs: number): void {
   const k = r.view[0]!;
   // Not ticked yet (its first message makes it live), or parked (readers wake it).
   if (k <= 0) return;
-  coarse = monotonicNow() - r.view[RING_BASE + (k % RING)]! < maxAgeMs ? r.view : null;
+  coarse = performance.now() - r.view[RING_BASE + (k % RING)]! < maxAgeMs ? r.view : null;
 }
 
 /** How many pools hold the clock, whether it is trusted now, and whether it is parked (for tests). */

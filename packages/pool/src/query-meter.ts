@@ -4,9 +4,9 @@ import type { EventBus } from './event-bus.js';
 import type { PoolEvents, QueryBatchStatement, QueryEvent } from './events.js';
 import {
   ACTIVITY,
+  LAST_TICK,
   checkClock,
   coarse,
-  monotonicNow,
   RING,
   RING_BASE,
   releaseClock,
@@ -104,6 +104,8 @@ export class QueryMeter {
   #timings = 0;
   #timer: NodeJS.Timeout | undefined;
   #holdsClock = false;
+  /** The last tick a read saw (it tells the clock thread statements run, once per tick). */
+  #activeTick = 0;
   /** The last text looked up (statements usually repeat one text). */
   #last = new QueryStat('', 'read');
   #closed = false;
@@ -169,9 +171,84 @@ export class QueryMeter {
   }
 
   /**
+   * `start` for a read in a read snapshot: it reads no clock. The snapshot's start serves as the
+   * read's (a read starts less than `snapshotWindowMs` after it), so `endRead` needs one look at
+   * the clock: no tick since the snapshot began means the read took less than a tick.
+   */
+  startRead(sql: string): QueryStat {
+    let s = this.#last;
+    if (s.sql !== sql) s = this.#stat(sql, 'read');
+    // The first read of a text and one in SAMPLE_EVERY are timed, and all while `query` is.
+    const view = coarse;
+    if (
+      this.mode === BATCH &&
+      view !== null &&
+      ((s.count + 1) & SAMPLE_MASK) !== 0 &&
+      s.lastMs >= 0
+    )
+      s.t0 = 0;
+    else {
+      // (A parked clock thread is woken by the first read that sees it; see endRead.)
+      if (view !== null && view[0]! < 0) wakeClock();
+      s.t0 = performance.now();
+    }
+    return s;
+  }
+
+  /** `end` for `startRead`; `snapshotAt` is the `performance.now()` its snapshot began at. */
+  endRead(
+    s: QueryStat,
+    params: BindParams | undefined,
+    rows: number,
+    conn: ConnectionRef,
+    snapshotAt: number,
+    error?: unknown,
+    cacheHit?: boolean,
+  ): void {
+    if (error !== undefined || cacheHit === true) {
+      // Off the hot path. Timed when sampled; a failure not sampled from its snapshot's start (an
+      // upper bound); a cache hit not sampled is not timed.
+      const ms =
+        s.t0 !== 0
+          ? performance.now() - s.t0
+          : error !== undefined
+            ? performance.now() - snapshotAt
+            : -1;
+      const notable = error !== undefined || ms >= NOTABLE_MS;
+      this.#finish(s, params, rows, conn, error, undefined, cacheHit === true, ms, notable);
+      return;
+    }
+    const view = coarse;
+    if (s.t0 === 0 && view !== null) {
+      const k = view[0]!;
+      if (k > 0 && view[LAST_TICK]! <= snapshotAt) {
+        // No tick since the snapshot began: shorter than a tick, neither timed nor notable.
+        if (k !== this.#activeTick) {
+          this.#activeTick = k;
+          view[ACTIVITY] = k;
+        }
+        if (s.count++ === 0) this.#dirtied(s);
+        s.rows += rows;
+        return;
+      }
+      if (k < 0) wakeClock();
+      // A tick since the snapshot began: the snapshot's age bounds the read, to within
+      // snapshotWindowMs.
+      const upper = performance.now() - snapshotAt;
+      if (upper < NOTABLE_MS) {
+        if (s.count++ === 0) this.#dirtied(s);
+        s.rows += rows;
+        return;
+      }
+      this.#finish(s, params, rows, conn, undefined, undefined, false, upper, true);
+      return;
+    }
+    this.#endTimed(s, params, rows, conn, undefined, undefined, false);
+  }
+
+  /**
    * Ends the statement `start` returned: emits `query` (when listened to) and counts it for the
-   * next `query:batch`. `error` is set when it failed. `startedAt`: a `performance.now()` the
-   * caller took right before the statement anyway, which makes a long one's time exact.
+   * next `query:batch`. `error` is set when it failed.
    */
   end(
     s: QueryStat,
@@ -181,7 +258,6 @@ export class QueryMeter {
     error?: unknown,
     transactionId?: number,
     cacheHit?: boolean,
-    startedAt?: number,
   ): void {
     // The common case, kept small: not timed, no tick since it started, it did not fail.
     if (s.t0 === 0 && error === undefined && coarse?.[0] === s.k0) {
@@ -190,7 +266,7 @@ export class QueryMeter {
       if (cacheHit === true) s.cacheHits++;
       return;
     }
-    this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true, startedAt);
+    this.#endTimed(s, params, rows, conn, error, transactionId, cacheHit === true);
   }
 
   #endTimed(
@@ -201,7 +277,6 @@ export class QueryMeter {
     error: unknown,
     transactionId: number | undefined,
     cacheHit: boolean,
-    startedAt: number | undefined,
   ): void {
     let ms = -1;
     let notable = error !== undefined;
@@ -211,7 +286,7 @@ export class QueryMeter {
     } else if (coarse !== null) {
       const view = coarse;
       const k1 = view[0]!;
-      const now = monotonicNow();
+      const now = performance.now();
       const longest = now - s.c0;
       if (notable) ms = longest;
       else if (k1 !== s.k0) {
@@ -229,9 +304,22 @@ export class QueryMeter {
           notable = true;
         }
       }
-      // A caller that read performance.now() just before the statement gets an exact time.
-      if (notable && startedAt !== undefined && startedAt > 0) ms = performance.now() - startedAt;
     }
+    this.#finish(s, params, rows, conn, error, transactionId, cacheHit, ms, notable);
+  }
+
+  /** Emits `query` and counts the statement, its time `ms` (-1: not timed) known. */
+  #finish(
+    s: QueryStat,
+    params: BindParams | undefined,
+    rows: number,
+    conn: ConnectionRef,
+    error: unknown,
+    transactionId: number | undefined,
+    cacheHit: boolean,
+    ms: number,
+    notable: boolean,
+  ): void {
     s.t0 = 0;
     let event: QueryEvent | undefined;
     if ((this.mode & EACH) !== 0 || notable) {

@@ -223,7 +223,7 @@ export class SnapshotReader {
     const ctx = this.#ctx;
     ctx.counters.queries++;
     const meter = ctx.meter;
-    const stat = meter.on ? meter.start(sql, 'read') : undefined;
+    const stat = meter.on ? meter.startRead(sql) : undefined;
     const cache = this.#cache;
     let key: string | undefined;
     if (
@@ -239,7 +239,15 @@ export class SnapshotReader {
           if (ctx.events.listening('cache'))
             ctx.events.emit('cache', { poolId: ctx.id, type: 'hit' });
           if (stat !== undefined)
-            meter.end(stat, params, rowsOf(op, found.value), conn, undefined, undefined, true);
+            meter.endRead(
+              stat,
+              params,
+              rowsOf(op, found.value),
+              conn,
+              this.#startedAt,
+              undefined,
+              true,
+            );
           this.#afterRead();
           return found.value;
         }
@@ -274,7 +282,7 @@ export class SnapshotReader {
           ? toQueryTimeout(cause, ctx.opts.queryTimeout)
           : cause;
       ctx.counters.errors++;
-      if (stat !== undefined) meter.end(stat, params, 0, conn, err);
+      if (stat !== undefined) meter.endRead(stat, params, 0, conn, this.#startedAt, err);
       ctx.breaker.failure(err);
       this.end();
       throw err;
@@ -284,19 +292,9 @@ export class SnapshotReader {
       const ttl = typeof opts?.cache === 'object' ? opts.cache.ttlMs : ctx.opts.queryCache!.ttlMs;
       value = cache!.store(key, value, this.#generation, Date.now() + ttl);
     }
-    // A read starts less than snapshotWindowMs after its snapshot (#expired): a long read's
-    // time is exact to within that (1 ms by default; 0: exact).
-    if (stat !== undefined)
-      meter.end(
-        stat,
-        params,
-        rowsOf(op, value),
-        conn,
-        undefined,
-        undefined,
-        false,
-        this.#startedAt,
-      );
+    // A read starts less than snapshotWindowMs after its snapshot (#expired): the snapshot's
+    // start times a long read to within that (1 ms by default; 0: exactly).
+    if (stat !== undefined) meter.endRead(stat, params, rowsOf(op, value), conn, this.#startedAt);
     this.#afterRead();
     return value;
   }
