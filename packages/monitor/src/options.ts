@@ -67,7 +67,7 @@ export interface MonitorOptions {
   /**
    * How a pool's statements are timed. `'sampled'` listens to the pool's `query:batch`: every
    * statement counted exactly, every failed one and every one of 100 ms or more reported in full
-   * (so no slow query over 100 ms is missed), and one in 16 of the others timed for the latency
+   * (so no slow query over 100 ms is missed), and one in 64 of the others timed for the latency
    * histograms; it costs a point read a few percent, and figures arrive within a second (reports
    * and exports ask the pools for the latest first). `'exact'` listens to `query`: every statement
    * timed and delivered as it ends, which costs a point read about 20 %. Default: `'sampled'`,

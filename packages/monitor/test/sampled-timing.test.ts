@@ -37,7 +37,7 @@ describe("queryTiming 'sampled' (the default): the pool's query:batch", () => {
 
     for (let i = 0; i < 5000; i++) await pool.get('SELECT v FROM kv WHERE k = ?', [i % 100]);
     // The same text fast a few times first: its first statement is timed, the next ones (the slow
-    // one among them) are left to the clock unless they fall on the 1-in-16 sample.
+    // one among them) are left to the clock unless they fall on the 1-in-64 sample.
     for (let i = 0; i < 4; i++) await pool.get(COUNT_SQL, [10]);
     const fast = slow.length;
     await pool.get(COUNT_SQL, [slowLength]);

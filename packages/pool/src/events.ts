@@ -84,7 +84,7 @@ export interface QueryBatchStatement {
  * second while someone listens, as soon as a statement of 100 ms or more ends, whenever
  * `events.flush()` is called, and at `close()`.
  *
- * Timing: the first statement of each text and then one in 16 are timed with
+ * Timing: the first statement of each text and then one in 64 are timed with
  * `performance.now()`; the others only read a shared clock that a helper thread ticks every 50
  * ms while statements run, which is enough to tell that a statement took 100 ms (NOTABLE_MS) or
  * more. Such a statement, and every failed one, is reported in full in `notable`, so a

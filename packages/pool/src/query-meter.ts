@@ -22,7 +22,7 @@ import type { BindParams } from './types.js';
  */
 export const NOTABLE_MS = 100;
 /** One statement of a text in this many is timed with `performance.now()` (a power of two). */
-export const SAMPLE_EVERY = 16;
+export const SAMPLE_EVERY = 64;
 /** A batch is cut this long (ms) after its first statement. */
 export const BATCH_MS = 1000;
 /** Timings held before a batch is cut early. */
