@@ -48,7 +48,7 @@ const selected = (id) => !args.filter || args.filter.split(',').some((f) => id.i
 const GROUPS = [
   ...poolGroups,
   ...offloadGroups,
-  ...monitorGroups,
+  ...monitorGroups(args.quick),
   ...storeGroups,
   ...scaleGroups(args.quick),
 ];
