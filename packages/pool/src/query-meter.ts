@@ -1,7 +1,7 @@
 import { paramCount } from './context.js';
 import { errorInfo } from './errors.js';
 import type { EventBus } from './event-bus.js';
-import type { PoolEvents, QueryBatchStatement, QueryEvent } from './events.js';
+import type { PoolEvents, QueryEvent } from './events.js';
 import {
   ACTIVITY,
   LAST_TICK,
@@ -14,6 +14,7 @@ import {
   TICK_MS,
   wakeClock,
 } from './query-clock.js';
+import { cutStatements, type Kind, QueryStat } from './query-stat.js';
 import type { BindParams } from './types.js';
 
 /**
@@ -39,39 +40,6 @@ const RING_MASK = RING - 1;
 const EACH = 1;
 const BATCH = 2;
 
-type Kind = 'read' | 'write';
-
-/**
- * The running figures of one SQL text, and the timing marks of its statement in progress (a
- * statement runs synchronously, so one set of marks per text is enough). Private to the package.
- */
-export class QueryStat {
-  count = 0;
-  errors = 0;
-  rows = 0;
-  cacheHits = 0;
-  durationsMs: number[] = [];
-  weights: number[] = [];
-  /** Of `count`, those that went to `notable`. */
-  notables = 0;
-  /**
-   * Of `count`, those a timing stands for. The others, not timed, not notable, are covered by
-   * the next timing (or at the batch's end by the last one): no per-statement counter for them.
-   */
-  covered = 0;
-  /** The last timed duration (-1: none yet, so the next statement is timed). */
-  lastMs = -1;
-  /** `performance.now()` at the start, or 0 when only the coarse clock was read. */
-  t0 = 0;
-  /** The coarse clock's tick count and time at the start. */
-  k0 = 0;
-  c0 = 0;
-  constructor(
-    readonly sql: string,
-    readonly kind: Kind,
-  ) {}
-}
-
 /** A connection as the meter reports it. */
 interface ConnectionRef {
   readonly id: number;
@@ -88,6 +56,7 @@ interface ConnectionRef {
  *   const stat = meter.on ? meter.start(sql, kind) : undefined;
  *   …run the statement…
  *   if (stat !== undefined) meter.end(stat, params, rows, conn);
+ * and reads in a read snapshot use `startRead` / `endRead`, which read no clock before.
  */
 export class QueryMeter {
   /**
@@ -419,34 +388,7 @@ export class QueryMeter {
     }
     if (this.#holdsClock) checkClock(CLOCK_MAX_AGE_MS);
     if (this.#dirty.length === 0 && this.#notable.length === 0) return;
-    const statements: QueryBatchStatement[] = new Array(this.#dirty.length);
-    for (let i = 0; i < this.#dirty.length; i++) {
-      const s = this.#dirty[i]!;
-      const rest = s.count - s.notables - s.covered;
-      if (rest > 0) {
-        // The statements after the last timing stand on it (a text is always timed first).
-        s.durationsMs.push(Math.max(s.lastMs, 0));
-        s.weights.push(rest);
-      }
-      statements[i] = {
-        sql: s.sql,
-        kind: s.kind,
-        count: s.count,
-        errors: s.errors,
-        rows: s.rows,
-        cacheHits: s.cacheHits,
-        durationsMs: s.durationsMs,
-        weights: s.weights,
-      };
-      s.count = 0;
-      s.notables = 0;
-      s.covered = 0;
-      s.errors = 0;
-      s.rows = 0;
-      s.cacheHits = 0;
-      s.durationsMs = [];
-      s.weights = [];
-    }
+    const statements = cutStatements(this.#dirty);
     const notable = this.#notable;
     this.#dirty = [];
     this.#notable = [];
