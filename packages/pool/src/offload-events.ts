@@ -1,7 +1,6 @@
-import { type PoolContext, paramCount } from './context.js';
+import type { PoolContext } from './context.js';
 import { sqliteCodeOf } from './errors.js';
 import type { OffloadRequest } from './offload-slot.js';
-import { errorInfo } from './errors.js';
 import { rowsOf } from './statement.js';
 
 /** What `stats().offload` reports. */
@@ -24,20 +23,16 @@ export function emitOffloadQuery(
   value: unknown,
   error?: unknown,
 ): void {
-  ctx.meter.record({
-    poolId: ctx.id,
-    filename: ctx.filename,
-    sql: req.sql,
-    paramCount: paramCount(req.params),
+  ctx.meter.recordTimed(
+    req.sql,
+    'read',
+    req.params,
     durationMs,
-    rows: error === undefined ? rowsOf(req.op, value) : 0,
-    kind: 'read',
-    cacheHit: false,
+    error === undefined ? rowsOf(req.op, value) : 0,
     connectionId,
-    error: error === undefined ? undefined : errorInfo(error),
-    transactionId: undefined,
-    offloaded: true,
-  });
+    error,
+    true,
+  );
 }
 
 /** Counts a retry of an offloaded read and emits `retry`. */

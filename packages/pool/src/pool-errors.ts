@@ -1,5 +1,5 @@
-import { type PoolContext, paramCount } from './context.js';
-import { errorInfo, HiveDbError } from './errors.js';
+import type { PoolContext } from './context.js';
+import { HiveDbError } from './errors.js';
 import type { Op } from './statement.js';
 import type { BindParams, QueryOptions } from './types.js';
 
@@ -67,18 +67,14 @@ export function reportRefused(
 ): void {
   ctx.counters.errors++;
   if (!ctx.meter.on) return;
-  ctx.meter.record({
-    poolId: ctx.id,
-    filename: ctx.filename,
-    sql: typeof sql === 'string' ? sql : String(sql),
-    paramCount: params !== null && typeof params === 'object' ? paramCount(params) : 0,
-    durationMs: 0,
-    rows: 0,
-    kind: op === 'run' ? 'write' : 'read',
-    cacheHit: false,
-    connectionId: 0,
-    error: errorInfo(err),
-    transactionId: undefined,
-    offloaded: false,
-  });
+  // (A refused call may carry what failed validation: a non-string sql, non-object params.)
+  ctx.meter.recordTimed(
+    typeof sql === 'string' ? sql : String(sql),
+    op === 'run' ? 'write' : 'read',
+    params !== null && typeof params === 'object' ? params : undefined,
+    0,
+    0,
+    0,
+    err,
+  );
 }

@@ -292,20 +292,17 @@ export class QueryMeter {
     s.t0 = 0;
     let event: QueryEvent | undefined;
     if ((this.mode & EACH) !== 0 || notable) {
-      event = {
-        poolId: this.#poolId,
-        filename: this.#filename,
-        sql: s.sql,
-        paramCount: paramCount(params),
-        durationMs: Math.max(ms, 0),
+      event = this.#payload(
+        s.sql,
+        s.kind,
+        params,
+        Math.max(ms, 0),
         rows,
-        kind: s.kind,
-        cacheHit,
-        connectionId: conn.id,
-        error: error === undefined ? undefined : errorInfo(error),
+        conn.id,
+        error,
         transactionId,
-        offloaded: false,
-      };
+        cacheHit,
+      );
       if ((this.mode & EACH) !== 0) this.#events.emit('query', event);
     }
     if ((this.mode & BATCH) === 0) return;
@@ -330,19 +327,69 @@ export class QueryMeter {
   }
 
   /**
-   * Counts a statement timed elsewhere (an offload worker's, a group commit's, one refused before
-   * it reached a connection): `event` is its full `query` payload.
+   * Counts a statement timed elsewhere: an offload worker's, a group commit's (timed by the
+   * group), one refused before it reached a connection (`connectionId` 0, 0 ms).
    */
-  record(event: QueryEvent): void {
+  recordTimed(
+    sql: string,
+    kind: Kind,
+    params: BindParams | undefined,
+    durationMs: number,
+    rows: number,
+    connectionId: number,
+    error?: unknown,
+    offloaded = false,
+  ): void {
+    const event = this.#payload(
+      sql,
+      kind,
+      params,
+      durationMs,
+      rows,
+      connectionId,
+      error,
+      undefined,
+      false,
+      offloaded,
+    );
     if ((this.mode & EACH) !== 0) this.#events.emit('query', event);
     if ((this.mode & BATCH) === 0) return;
-    const s = this.#stat(event.sql, event.kind);
-    this.#count(s, event.rows, event.cacheHit);
-    if (event.error !== undefined || event.durationMs >= NOTABLE_MS) {
-      if (event.error !== undefined) s.errors++;
+    const s = this.#stat(sql, kind);
+    this.#count(s, rows, false);
+    if (error !== undefined || durationMs >= NOTABLE_MS) {
+      if (error !== undefined) s.errors++;
       s.notables++;
       this.#addNotable(event);
-    } else this.#addTiming(s, event.durationMs);
+    } else this.#addTiming(s, durationMs);
+  }
+
+  /** A statement's `query` payload (every payload has the same keys: one object shape). */
+  #payload(
+    sql: string,
+    kind: Kind,
+    params: BindParams | undefined,
+    durationMs: number,
+    rows: number,
+    connectionId: number,
+    error: unknown,
+    transactionId?: number,
+    cacheHit = false,
+    offloaded = false,
+  ): QueryEvent {
+    return {
+      poolId: this.#poolId,
+      filename: this.#filename,
+      sql,
+      paramCount: paramCount(params),
+      durationMs,
+      rows,
+      kind,
+      cacheHit,
+      connectionId,
+      error: error === undefined ? undefined : errorInfo(error),
+      transactionId,
+      offloaded,
+    };
   }
 
   #count(s: QueryStat, rows: number, cacheHit: boolean): void {

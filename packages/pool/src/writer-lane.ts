@@ -1,6 +1,6 @@
 import type { Connection } from './connection.js';
-import { type PoolContext, paramCount } from './context.js';
-import { errorInfo, fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
+import type { PoolContext } from './context.js';
+import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
 import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
 import { execute, type Op, rowsOf } from './statement.js';
@@ -338,21 +338,7 @@ export class WriterLane {
 
   /** Counts a statement of a group commit, timed by the group (`query`, `query:batch`). */
   #record(conn: Connection, job: StatementJob, rows: number, ms: number, err: unknown): void {
-    const ctx = this.#ctx;
-    ctx.meter.record({
-      poolId: ctx.id,
-      filename: ctx.filename,
-      sql: job.sql,
-      paramCount: paramCount(job.params),
-      durationMs: ms,
-      rows,
-      kind: 'write',
-      cacheHit: false,
-      connectionId: conn.id,
-      error: err === undefined ? undefined : errorInfo(err),
-      transactionId: undefined,
-      offloaded: false,
-    });
+    this.#ctx.meter.recordTimed(job.sql, 'write', job.params, ms, rows, conn.id, err);
   }
 
   #fail(job: StatementJob, err: unknown): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RetryEvent } from '../src/index.js';
+import type { QueryBatchEvent, QueryEvent, RetryEvent } from '../src/index.js';
 import {
   holdWriteLock,
   sigkill,
@@ -56,6 +56,13 @@ describe('another process holding the write lock', () => {
     });
     await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
     await pool.run("INSERT INTO t (v) VALUES ('before')");
+    // The write that gives up is a failed statement for whoever counts them.
+    const failed: QueryEvent[] = [];
+    pool.events.on('query', (e) => {
+      if (e.error !== undefined) failed.push(e);
+    });
+    const batches: QueryBatchEvent[] = [];
+    pool.events.on('query:batch', (b) => batches.push(b));
     const holder = await holdWriteLock(s.file('stuck.db'), 'forever');
 
     // Readers are not blocked by another process's writer (WAL).
@@ -82,6 +89,14 @@ describe('another process holding the write lock', () => {
       expect(outcome.ms).toBeLessThan(5000);
     }
     expect(pool.stats().circuit).toBe('closed');
+    expect(failed.map((e) => [e.sql, e.error?.code])).toEqual([
+      ["INSERT INTO t (v) VALUES ('lost')", 'POOL_BUSY'],
+    ]);
+    pool.events.flush();
+    const lost = batches
+      .flatMap((b) => b.statements)
+      .filter((st) => st.sql === "INSERT INTO t (v) VALUES ('lost')");
+    expect(lost.reduce((n, st) => n + st.errors, 0)).toBe(1);
 
     await sigkill(holder);
     // The pool is not poisoned by the failure: the next write goes through.
