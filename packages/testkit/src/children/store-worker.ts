@@ -2,17 +2,7 @@
 // `result <json>` at the end (or `committed <n>` lines as it goes, for `crash-writer`).
 // Usage: node store-worker.js <projectRoot> <store options json> <op> <args json>
 import { SharedMemoryStore } from '@hivedb/store';
-
-interface Args {
-  readonly key?: string;
-  readonly namespace?: string;
-  readonly value?: unknown;
-  readonly times?: number;
-  readonly by?: number;
-  readonly batchSize?: number;
-  readonly first?: number;
-  readonly keys?: readonly string[];
-}
+import type { StoreWorkerArgs as Args } from '../store-worker.js';
 
 const [projectRoot, optionsJson, op, argsJson] = process.argv.slice(2) as [
   string,
