@@ -1,8 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The offload worker is its own file: a worker thread is started from a script path.
-  entry: ['src/index.ts', 'src/offload-worker.ts'],
+  // Each worker thread is its own file: a worker thread is started from a script path.
+  entry: {
+    index: 'src/index.ts',
+    'offload-worker': 'src/offload-worker.ts',
+    'checkpointer-worker': 'src/wal/checkpointer-worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,

@@ -23,6 +23,20 @@
 **                             signals, threadsStarted (for tests and diagnostics).
 **   hivedb_interrupt_abi()    The ABI version of this file (HIVEDB_INTERRUPT_ABI), so that a
 **                             loader can refuse a stale build.
+**   hivedb_busy_timeout(ms)   Installs this file's busy handler on the connection with a budget
+**                             of `ms` milliseconds per wait (0: fail at once), replacing SQLite's
+**                             (and `PRAGMA busy_timeout`'s). Returns `ms`.
+**   hivedb_busy_stats()       A JSON object: waits, sleeps, timeouts, sleptNs, maxWaitNs.
+**
+** The busy handler. SQLite's default handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and
+** then 100 ms between attempts: a connection that finds the write lock taken keeps sleeping long
+** after it was freed (a commit holds it for tens of microseconds), and in a swarm of processes on
+** few cores those sleeps are most of a write's tail. This one retries after 50 us (eight times),
+** 100 us (eight times), 250 us (sixteen times), then every 1 ms, until the budget is spent. Each
+** attempt is one lock call; the sleeps let the holder run. It counts what it does, per
+** connection: waits begun, sleeps, waits that ran out (SQLITE_BUSY returned), the time slept and
+** the longest single wait (from its first attempt to its last sleep). It runs on the connection's
+** own thread (SQLite calls it from inside the blocked call), so its state needs no lock.
 **
 ** What happens after the deadline passes: the watchdog calls sqlite3_interrupt(db) and then again
 ** every HIVEDB_REFIRE_MS milliseconds until disarm. Re-firing matters because SQLite resets the
@@ -80,7 +94,7 @@
 /* SQLITE_EXTENSION_INIT1, but static: the library is dlopen()ed with RTLD_GLOBAL. */
 static const sqlite3_api_routines *sqlite3_api = 0;
 
-#define HIVEDB_INTERRUPT_ABI 1
+#define HIVEDB_INTERRUPT_ABI 2
 #define HIVEDB_REFIRE_MS 1
 #define HIVEDB_STACK_SIZE (64 * 1024)
 /* Longest deadline accepted: a year, in ms (keeps the nanosecond arithmetic far from overflow). */
@@ -109,6 +123,11 @@ typedef struct Watchdog {
   int64_t wait_until;  /* what the thread sleeps until: WAIT_FOREVER, a time, or NOT_WAITING */
   sqlite3_int64 generation;
   sqlite3_int64 n_fires, n_wakeups, n_signals, n_threads;
+  /* The busy handler's state: touched only on the connection's own thread, never under mu. */
+  int64_t busy_budget_ns;
+  int64_t busy_started_ns;
+  sqlite3_int64 n_busy_waits, n_busy_sleeps, n_busy_timeouts;
+  int64_t busy_slept_ns, busy_max_wait_ns;
 } Watchdog;
 
 static int64_t now_ns(void) {
@@ -278,6 +297,67 @@ static void fn_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, json, -1, sqlite3_free);
 }
 
+/* Microseconds to sleep before attempt `count + 1` (see the header: short first, then 1 ms). */
+static int64_t busy_step_us(int count) {
+  if (count < 8) return 50;
+  if (count < 16) return 100;
+  if (count < 32) return 250;
+  return 1000;
+}
+
+static int busy_handler(void *p, int count) {
+  Watchdog *w = (Watchdog *)p;
+  int64_t now = now_ns();
+  if (count == 0) {
+    w->busy_started_ns = now;
+    w->n_busy_waits++;
+  }
+  int64_t waited = now - w->busy_started_ns;
+  if (waited > w->busy_max_wait_ns) w->busy_max_wait_ns = waited;
+  int64_t left = w->busy_budget_ns - waited;
+  if (left <= 0) {
+    w->n_busy_timeouts++;
+    return 0;
+  }
+  int64_t step = busy_step_us(count) * 1000;
+  if (step > left) step = left;
+  struct timespec ts = {(time_t)(step / 1000000000), (long)(step % 1000000000)};
+  nanosleep(&ts, 0);
+  w->n_busy_sleeps++;
+  w->busy_slept_ns += step;
+  return 1;
+}
+
+static void fn_busy_timeout(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Watchdog *w = (Watchdog *)sqlite3_user_data(ctx);
+  (void)argc;
+  int type = sqlite3_value_numeric_type(argv[0]);
+  double ms = sqlite3_value_double(argv[0]);
+  if ((type != SQLITE_INTEGER && type != SQLITE_FLOAT) || !(ms >= 0) || ms > HIVEDB_MAX_MS) {
+    sqlite3_result_error(ctx, "hivedb_busy_timeout(ms): ms must be between 0 and one year", -1);
+    return;
+  }
+  w->busy_budget_ns = (int64_t)(ms * 1e6);
+  /* The handler's state is w, which lives as long as these functions (the connection). */
+  sqlite3_busy_handler(sqlite3_context_db_handle(ctx), busy_handler, w);
+  sqlite3_result_double(ctx, ms);
+}
+
+static void fn_busy_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Watchdog *w = (Watchdog *)sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  char *json = sqlite3_mprintf(
+      "{\"waits\":%lld,\"sleeps\":%lld,\"timeouts\":%lld,\"sleptNs\":%lld,\"maxWaitNs\":%lld}",
+      (long long)w->n_busy_waits, (long long)w->n_busy_sleeps, (long long)w->n_busy_timeouts,
+      (long long)w->busy_slept_ns, (long long)w->busy_max_wait_ns);
+  if (!json) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, json, -1, sqlite3_free);
+}
+
 static void fn_abi(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   (void)argv;
@@ -322,6 +402,8 @@ HIVEDB_EXPORT int sqlite3_hivedbinterrupt_init(sqlite3 *db, char **pzErrMsg,
       {"hivedb_deadline_disarm", 0, fn_disarm},
       {"hivedb_watchdog_stats", 0, fn_stats},
       {"hivedb_interrupt_abi", 0, fn_abi},
+      {"hivedb_busy_timeout", 1, fn_busy_timeout},
+      {"hivedb_busy_stats", 0, fn_busy_stats},
   };
   /* One reference per function that will hold w, taken before any registration: SQLite calls
   ** xDestroy even when sqlite3_create_function_v2() itself fails. */

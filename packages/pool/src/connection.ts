@@ -58,6 +58,16 @@ export class Connection {
     return stmt;
   }
 
+  /**
+   * How long a statement waits for a lock another connection holds before SQLITE_BUSY: the
+   * query-interrupt extension's busy handler (retries after 50 µs, then 100 µs, 250 µs, 1 ms)
+   * where it is loaded, SQLite's own (`PRAGMA busy_timeout`: 1 to 100 ms sleeps) otherwise.
+   */
+  setBusyTimeout(ms: number): void {
+    if (this.interrupter !== null) this.interrupter.setBusyTimeout(ms);
+    else this.db.pragma(`busy_timeout = ${Math.round(ms)}`);
+  }
+
   /** `PRAGMA data_version`: changes when another connection (any process) commits. */
   dataVersion(): number {
     this.#dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
@@ -116,6 +126,10 @@ export function openConnection(
       // After a RESTART checkpoint the next write resets the WAL; this truncates it to the bound.
       db.pragma(`journal_size_limit = ${opts.walCheckpointBytes}`);
     }
+    // Coordinated checkpoints: one elected process checkpoints (wal/checkpointer.ts). A commit
+    // that ran SQLite's own would take the checkpoint lock from it at random moments, and a
+    // RESTART that finds that lock taken fails at once without waiting.
+    if (opts.walCheckpointer === 'coordinated') db.pragma('wal_autocheckpoint = 0');
     db.pragma(`synchronous = ${opts.synchronous}`);
     db.pragma('foreign_keys = ON');
     for (const [name, value] of Object.entries(opts.pragmas)) {
@@ -124,6 +138,7 @@ export function openConnection(
     db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
     const conn = new Connection(id, role, db, opts.statementCacheSize);
     conn.interrupter = loadInterrupter(db);
+    if (conn.interrupter !== null) conn.setBusyTimeout(opts.busyTimeout);
     return conn;
   } catch (err) {
     try {

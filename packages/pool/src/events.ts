@@ -219,6 +219,28 @@ export interface CheckpointEvent {
   readonly busy: boolean;
 }
 
+/**
+ * Every second, the state of the pool's WAL, in `walCheckpointer: 'coordinated'` mode (from every
+ * process, whether or not it is the one that checkpoints). `overLimit` says the WAL passed
+ * `walLimitBytes` during the second: a reader held a snapshot open for long (see the README,
+ * "Keeping the WAL bounded"); `@hivedb/monitor` raises its `wal_size` alert on it.
+ */
+export interface WalEvent {
+  readonly poolId: number;
+  /** The WAL's size now, in bytes. */
+  readonly walBytes: number;
+  /** The largest size seen during the second (sampled at every check by the checkpointing process). */
+  readonly maxWalBytes: number;
+  readonly limitBytes: number;
+  readonly overLimit: boolean;
+  /** Whether this process is the elected checkpointer of the database. */
+  readonly checkpointer: boolean;
+  /** Checkpoints this process ran during the second (0 unless it is the checkpointer). */
+  readonly passive: number;
+  readonly restarts: number;
+  readonly restartFailures: number;
+}
+
 /** The query cache served, missed or dropped entries. */
 export interface CacheEvent {
   readonly poolId: number;
@@ -259,6 +281,7 @@ export interface PoolEvents {
   circuit: CircuitEvent;
   health: HealthEvent;
   checkpoint: CheckpointEvent;
+  wal: WalEvent;
   cache: CacheEvent;
   utilization: UtilizationEvent;
   error: PoolErrorEvent;

@@ -3,7 +3,8 @@ import type { PoolContext } from './context.js';
 import type { OffloadLane } from './offload-lane.js';
 import { WORKER_PROBE_TIMEOUT_MS, type WorkerProbe } from './offload-probe.js';
 import type { ReaderSet } from './reader-set.js';
-import { checkpointWal, walBytes } from './wal-checkpoint.js';
+import { checkpointWal } from './wal/wal-checkpoint.js';
+import { walBytes } from './wal/wal-file.js';
 import type { HealthReport } from './types.js';
 import type { WriterLane } from './writer-lane.js';
 
@@ -32,8 +33,8 @@ function probe(conn: Connection): void {
  * offload workers (a trivial query through the worker, bounded by WORKER_PROBE_TIMEOUT_MS; a
  * worker that fails it or does not answer is terminated and replaced), closes readers
  * idle past `idleTimeout` down to `minConnections`, replaces those older than `maxLifetime`, and
- * checkpoints a WAL grown past `walCheckpointBytes` (PASSIVE, then RESTART when no reader of ours
- * holds a snapshot). Never throws: what failed is in the report and on the `error` event.
+ * in `walCheckpointer: 'sqlite'` mode checkpoints a WAL grown past `walCheckpointBytes` (PASSIVE,
+ * then RESTART when no reader of ours holds a snapshot). Never throws: what failed is in the report and on the `error` event.
  */
 export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
   const { ctx, readers } = t;
@@ -101,6 +102,7 @@ export async function runHealthCheck(t: HealthTarget): Promise<HealthReport> {
       const before = walBytes(ctx.filename);
       if (
         !writer.broken &&
+        ctx.opts.walCheckpointer === 'sqlite' &&
         ctx.opts.walCheckpointBytes > 0 &&
         before > ctx.opts.walCheckpointBytes
       ) {

@@ -19,7 +19,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { HiveDbError, sqliteCodeOf } from './errors.js';
 
 /** The ABI version this file expects of the extension (HIVEDB_INTERRUPT_ABI in the C file). */
-export const INTERRUPT_ABI = 1;
+export const INTERRUPT_ABI = 2;
 
 /** The warning's code, emitted at most once per process. */
 export const INTERRUPT_UNAVAILABLE_WARNING = 'HIVEDB_QUERY_INTERRUPT_UNAVAILABLE';
@@ -48,6 +48,20 @@ export interface WatchdogStats {
   readonly signals: number;
 }
 
+/** What the extension's busy handler did on one connection (`hivedb_busy_stats()`). */
+export interface BusyStats {
+  /** Waits begun: the connection found a lock taken. */
+  readonly waits: number;
+  /** Sleeps between attempts. */
+  readonly sleeps: number;
+  /** Waits that used their whole budget (the call then failed with SQLITE_BUSY). */
+  readonly timeouts: number;
+  /** Time spent sleeping in the handler, in ms. */
+  readonly sleptMs: number;
+  /** The longest single wait, in ms. */
+  readonly maxWaitMs: number;
+}
+
 /** A connection's deadline control. Cheap: an arm + disarm pair costs well under 1 µs. */
 export interface Interrupter {
   /** The extension file it loaded. */
@@ -65,6 +79,14 @@ export interface Interrupter {
   disarm(): boolean;
   /** The watchdog's counters. */
   stats(): WatchdogStats;
+  /**
+   * Installs the extension's busy handler with a budget of `ms` per wait (it replaces
+   * `PRAGMA busy_timeout`): it retries after 50 µs, then 100 µs, 250 µs and 1 ms, so a waiter
+   * takes a lock soon after it is freed instead of sleeping through SQLite's 1–100 ms steps.
+   */
+  setBusyTimeout(ms: number): void;
+  /** What the busy handler did on this connection. */
+  busyStats(): BusyStats;
 }
 
 /** Whether the extension can be used in this process. */
@@ -224,6 +246,8 @@ export function loadInterrupter(
   const armStmt = db.prepare('SELECT hivedb_deadline_arm(?)').pluck();
   const disarmStmt = db.prepare('SELECT hivedb_deadline_disarm()').pluck();
   const statsStmt = db.prepare('SELECT hivedb_watchdog_stats()').pluck();
+  const busyStmt = db.prepare('SELECT hivedb_busy_timeout(?)').pluck();
+  const busyStatsStmt = db.prepare('SELECT hivedb_busy_stats()').pluck();
   const interrupter: Interrupter = {
     path,
     arm(ms: number): void {
@@ -248,6 +272,19 @@ export function loadInterrupter(
         fires: s.fires ?? 0,
         wakeups: s.wakeups ?? 0,
         signals: s.signals ?? 0,
+      };
+    },
+    setBusyTimeout(ms: number): void {
+      control<number>(busyStmt, [ms]);
+    },
+    busyStats(): BusyStats {
+      const s = JSON.parse(control<string>(busyStatsStmt, [])) as Record<string, number>;
+      return {
+        waits: s.waits ?? 0,
+        sleeps: s.sleeps ?? 0,
+        timeouts: s.timeouts ?? 0,
+        sleptMs: (s.sleptNs ?? 0) / 1e6,
+        maxWaitMs: (s.maxWaitNs ?? 0) / 1e6,
       };
     },
   };

@@ -3,7 +3,7 @@ import { HiveDbError } from './errors.js';
 import { fromWireError, OFFLOAD_PROTOCOL, type WorkerMessage } from './offload-protocol.js';
 import { probeOutcome, probeRequest, type WorkerProbe } from './offload-probe.js';
 import { type OffloadRequest, OffloadSlot, type SlotListener } from './offload-slot.js';
-import { offloadWorkerFile } from './offload-worker-file.js';
+import { workerFile } from './worker-file.js';
 import { errorInfo } from './errors.js';
 
 /** Most requests sent to one worker and not yet answered: more wait in the lane's queue. */
@@ -86,7 +86,7 @@ export class OffloadWorkers {
   spawn(reason: 'demand' | 'replace'): OffloadSlot {
     const ctx = this.#ctx;
     const slot = new OffloadSlot(
-      offloadWorkerFile(),
+      workerFile('offload-worker'),
       {
         filename: ctx.filename,
         connectionId: ctx.allocateConnectionId(),

@@ -64,8 +64,25 @@ export interface PoolOptions {
   readonly idleTimeout?: number;
   /** Connections older than this are replaced when next idle (ms); `0` for never. Default 3600000. */
   readonly maxLifetime?: number;
-  /** WAL size (bytes) past which the health check runs a checkpoint. Default 64 MiB. */
+  /**
+   * Who checkpoints the WAL (see the README, "Keeping the WAL bounded"). `'coordinated'`: SQLite's
+   * autocheckpoint is off in every connection and one process per database file, elected through
+   * a lock the kernel frees when its holder dies, checkpoints from a worker thread (PASSIVE every
+   * `walCheckpointIntervalMs`, RESTART past `walCheckpointBytes`). `'sqlite'`: SQLite's
+   * autocheckpoint in every connection, and the health check's PASSIVE/RESTART past
+   * `walCheckpointBytes`. Default `'coordinated'` (ignored for `:memory:`, `readonly` and
+   * `enableWAL: false` pools).
+   */
+  readonly walCheckpointer?: 'coordinated' | 'sqlite';
+  /** WAL size (bytes) past which a RESTART checkpoint makes writers start the WAL over. Default 16 MiB. */
   readonly walCheckpointBytes?: number;
+  /**
+   * The bound the WAL is kept under (bytes): the checkpointer waits longer for readers as the WAL
+   * nears it, and the `wal` event reports when it is passed. Default 64 MiB.
+   */
+  readonly walLimitBytes?: number;
+  /** How often the checkpointing process runs a PASSIVE checkpoint (ms). Default 10. */
+  readonly walCheckpointIntervalMs?: number;
   /** Reads that arrive while a reader's snapshot is open share it for up to this long (ms); `0`: one transaction per read. Default 1. */
   readonly snapshotWindowMs?: number;
   /** …and for at most this many reads. Default 1000. */
@@ -115,7 +132,10 @@ export interface ResolvedPoolOptions {
   readonly busyTimeout: number;
   readonly idleTimeout: number;
   readonly maxLifetime: number;
+  readonly walCheckpointer: 'coordinated' | 'sqlite';
   readonly walCheckpointBytes: number;
+  readonly walLimitBytes: number;
+  readonly walCheckpointIntervalMs: number;
   readonly snapshotWindowMs: number;
   readonly snapshotMaxReads: number;
   readonly groupCommitMax: number;
@@ -142,7 +162,10 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   busyTimeout: 100,
   idleTimeout: 300_000,
   maxLifetime: 3_600_000,
-  walCheckpointBytes: 64 * 1024 * 1024,
+  walCheckpointer: 'coordinated' as const,
+  walCheckpointBytes: 16 * 1024 * 1024,
+  walLimitBytes: 64 * 1024 * 1024,
+  walCheckpointIntervalMs: 10,
   snapshotWindowMs: 1,
   snapshotMaxReads: 1000,
   groupCommitMax: 256,
@@ -176,7 +199,10 @@ const TOP_KEYS = new Set([
   'busyTimeout',
   'idleTimeout',
   'maxLifetime',
+  'walCheckpointer',
   'walCheckpointBytes',
+  'walLimitBytes',
+  'walCheckpointIntervalMs',
   'snapshotWindowMs',
   'snapshotMaxReads',
   'groupCommitMax',
@@ -304,6 +330,23 @@ export function resolvePoolOptions(input: PoolOptions): ResolvedPoolOptions {
       throw invalid(`pragmas.${name}`, value, 'a number, a boolean or a word');
     }
   }
+  const walCheckpointer = raw.walCheckpointer ?? d.walCheckpointer;
+  if (walCheckpointer !== 'coordinated' && walCheckpointer !== 'sqlite')
+    throw invalid('walCheckpointer', walCheckpointer, "'coordinated' | 'sqlite'");
+  const walCheckpointBytes = int(
+    'walCheckpointBytes',
+    raw.walCheckpointBytes,
+    d.walCheckpointBytes,
+    0,
+  );
+  const walLimitBytes = int(
+    'walLimitBytes',
+    raw.walLimitBytes,
+    Math.max(d.walLimitBytes, walCheckpointBytes),
+    1,
+  );
+  if (walLimitBytes < walCheckpointBytes)
+    throw invalid('walLimitBytes', walLimitBytes, `at least walCheckpointBytes (${walCheckpointBytes})`);
   const synchronous = raw.synchronous ?? d.synchronous;
   if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous as string))
     throw invalid('synchronous', synchronous, "'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'");
@@ -351,7 +394,16 @@ export function resolvePoolOptions(input: PoolOptions): ResolvedPoolOptions {
     busyTimeout: int('busyTimeout', raw.busyTimeout, d.busyTimeout, 0),
     idleTimeout: int('idleTimeout', raw.idleTimeout, d.idleTimeout, 0),
     maxLifetime: int('maxLifetime', raw.maxLifetime, d.maxLifetime, 0),
-    walCheckpointBytes: int('walCheckpointBytes', raw.walCheckpointBytes, d.walCheckpointBytes, 0),
+    walCheckpointer,
+    walCheckpointBytes,
+    walLimitBytes,
+    walCheckpointIntervalMs: int(
+      'walCheckpointIntervalMs',
+      raw.walCheckpointIntervalMs,
+      d.walCheckpointIntervalMs,
+      1,
+      60_000,
+    ),
     snapshotWindowMs: int('snapshotWindowMs', raw.snapshotWindowMs, d.snapshotWindowMs, 0, 1000),
     snapshotMaxReads: int('snapshotMaxReads', raw.snapshotMaxReads, d.snapshotMaxReads, 1),
     groupCommitMax: int('groupCommitMax', raw.groupCommitMax, d.groupCommitMax, 1, 100_000),

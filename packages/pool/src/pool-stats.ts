@@ -6,8 +6,9 @@ import type { OffloadLane } from './offload-lane.js';
 import type { ResolvedPoolOptions } from './options.js';
 import type { QueryCache } from './query-cache.js';
 import type { ReaderSet } from './reader-set.js';
-import type { PoolStats } from './types.js';
+import type { PoolStats, WalStats } from './types.js';
 import type { WriterLane } from './writer-lane.js';
+import type { WalKeeper } from './wal/wal-keeper.js';
 
 /** The pool's parts a `stats()` snapshot reads (each read at the time of the call). */
 export interface StatsSource {
@@ -21,6 +22,8 @@ export interface StatsSource {
   readonly lane: WriterLane | undefined;
   readonly offload: OffloadLane | undefined;
   readonly cache: QueryCache | null;
+  /** Undefined only while the pool's constructor runs. */
+  readonly wal: WalKeeper | undefined;
 }
 
 /** Fresh counters, all 0. */
@@ -51,6 +54,19 @@ const NO_OFFLOAD: OffloadStats = Object.freeze({
   queued: 0,
   requests: 0,
   crashes: 0,
+});
+
+/** `stats().wal` before the pool has finished opening. */
+const NO_WAL: WalStats = Object.freeze({
+  mode: 'sqlite',
+  walBytes: 0,
+  maxWalBytes: 0,
+  limitBytes: 0,
+  overLimit: false,
+  checkpointer: false,
+  passiveCheckpoints: 0,
+  restarts: 0,
+  restartFailures: 0,
 });
 
 /** Connections open now: readers, the writer if open, the offload workers' connections. */
@@ -98,6 +114,7 @@ export function poolStats(s: StatsSource): PoolStats {
       groupedWrites: c.groupedWrites,
       checkpoints: c.checkpoints,
     },
+    wal: s.wal?.stats() ?? NO_WAL,
     ...(cache === null
       ? {}
       : {

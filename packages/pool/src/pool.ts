@@ -49,6 +49,7 @@ import type {
 } from './types.js';
 import { WorkInFlight } from './work-in-flight.js';
 import { WriterLane } from './writer-lane.js';
+import { WalKeeper } from './wal/wal-keeper.js';
 
 let nextPoolId = 1;
 
@@ -87,6 +88,7 @@ class SqlitePool implements Pool {
   /** What the slow read path, transactions, leases and `close()` need of this pool. */
   readonly #parts: PoolParts;
   #writer: Connection | undefined;
+  #wal: WalKeeper | undefined;
   #healthTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
@@ -153,6 +155,11 @@ class SqlitePool implements Pool {
       this.#readers.closeAll(closedError(this.filename));
       throw err;
     }
+    // A pool that writes a WAL file takes part in electing the database's checkpointer.
+    this.#wal = new WalKeeper(
+      this.#ctx,
+      opts.walCheckpointer === 'coordinated' && !memory && !opts.readonly && opts.enableWAL,
+    );
     if (opts.healthCheckInterval > 0) {
       this.#healthTimer = setInterval(() => {
         void this.checkHealth().catch((err: unknown) => this.#ctx.reportError('health check', err));
@@ -313,6 +320,7 @@ class SqlitePool implements Pool {
       lane: this.#lane,
       offload: this.#offload,
       cache: this.#cache,
+      wal: this.#wal,
     });
   }
 
@@ -344,6 +352,7 @@ class SqlitePool implements Pool {
     } finally {
       // The last statements' batch, then the timing clock is let go.
       this.#ctx.meter.close();
+      await this.#wal?.close();
     }
   }
 

@@ -9,6 +9,27 @@ import type { BindParams, QueryOptions } from './types.js';
 const WAIT: unique symbol = Symbol('wait for a reader');
 
 /**
+ * Microtask turns without a read after which an open snapshot ends, before its window does.
+ * A run of awaited reads (`for (…) await pool.get(…)`) issues its next read one or two turns
+ * after the last one resolved, so it keeps its snapshot; a process that went on to other work
+ * (a write, a computation, waiting for anything) lets go of it at once.
+ */
+const IDLE_TURNS = 4;
+
+/** Every read snapshot open in this process, whatever its pool or file. */
+const openSnapshots = new Set<SnapshotReader>();
+
+/**
+ * Ends every read snapshot open in this process. Called before a write that may wait for the
+ * write lock: a wait is synchronous, and a snapshot left open meanwhile would keep its WAL
+ * frames pinned, so that a checkpoint that waits for readers (holding every writer, this one
+ * included) would wait for it until one of them gave up.
+ */
+export function endOpenSnapshots(): void {
+  for (const snapshot of openSnapshots) snapshot.end();
+}
+
+/**
  * Read snapshots. Most of a warm autocommit point read is the read transaction's begin and end,
  * so reads that arrive while a reader's snapshot is open are served in it. The snapshot ends at
  * the end of the current macrotask (setImmediate), after `snapshotWindowMs` or
@@ -35,6 +56,25 @@ export class SnapshotReader {
   #inTx = false;
   /** Whether the snapshot's connection has the snapshot's deadline armed. */
   #armed = false;
+  /** Whether `#idleCheck` is queued; the reads it saw last, and the turns since it saw one. */
+  #idleQueued = false;
+  #readsSeen = -1;
+  #idleTurns = 0;
+  readonly #idleCheck = (): void => {
+    if (this.#conn === undefined) {
+      this.#idleQueued = false;
+      return;
+    }
+    if (this.#reads !== this.#readsSeen) {
+      this.#readsSeen = this.#reads;
+      this.#idleTurns = 0;
+    } else if (++this.#idleTurns >= IDLE_TURNS) {
+      this.#idleQueued = false;
+      this.end();
+      return;
+    }
+    queueMicrotask(this.#idleCheck);
+  };
   /** Readers armed by `#keepArmed`, disarmed at the end of the macrotask. */
   readonly #kept = new Set<Connection>();
   readonly #endAtMacrotask = () => {
@@ -137,6 +177,7 @@ export class SnapshotReader {
     const conn = this.#conn;
     if (conn === undefined) return;
     this.#conn = undefined;
+    openSnapshots.delete(this);
     if (this.#armed) {
       this.#armed = false;
       conn.armedAt = 0;
@@ -196,8 +237,15 @@ export class SnapshotReader {
       }
     }
     this.#conn = conn;
+    openSnapshots.add(this);
     this.#startedAt = performance.now();
     this.#reads = 0;
+    this.#readsSeen = -1;
+    this.#idleTurns = 0;
+    if (!this.#idleQueued) {
+      this.#idleQueued = true;
+      queueMicrotask(this.#idleCheck);
+    }
     this.#ctx.counters.snapshots++;
     const timeout = this.#ctx.opts.queryTimeout;
     if (useTx && timeout > 0 && conn.interrupter !== null) {

@@ -173,6 +173,7 @@ export interface PoolStats {
     readonly groupedWrites: number;
     readonly checkpoints: number;
   };
+  readonly wal: WalStats;
   /** Present only when `queryCache` is on. */
   readonly cache?: {
     readonly entries: number;
@@ -180,6 +181,25 @@ export interface PoolStats {
     readonly misses: number;
     readonly invalidations: number;
   };
+}
+
+/** How the pool's WAL is kept bounded, and what was measured of it (`stats().wal`). */
+export interface WalStats {
+  /** `coordinated`: an elected process checkpoints; `sqlite`: SQLite's autocheckpoint (or no WAL). */
+  readonly mode: 'coordinated' | 'sqlite';
+  /** The WAL's size at the last report (every second), bytes. */
+  readonly walBytes: number;
+  /** The largest size reported since the pool opened, bytes. */
+  readonly maxWalBytes: number;
+  readonly limitBytes: number;
+  /** Whether the last report's WAL passed `walLimitBytes`. */
+  readonly overLimit: boolean;
+  /** Whether this process is the database's elected checkpointer now. */
+  readonly checkpointer: boolean;
+  /** PASSIVE checkpoints, RESTART attempts and failed RESTARTs this process made on the file. */
+  readonly passiveCheckpoints: number;
+  readonly restarts: number;
+  readonly restartFailures: number;
 }
 
 /** The circuit breaker's state. */

@@ -3,6 +3,7 @@ import type { PoolContext } from './context.js';
 import { fromSqliteError, HiveDbError, isBusyError, sqliteCodeOf } from './errors.js';
 import { isInterruptError, toQueryTimeout } from './interrupt.js';
 import { backoffDelay, mayRetry, sleep } from './retry.js';
+import { endOpenSnapshots } from './snapshot-reader.js';
 import { execute, type Op, rowsOf } from './statement.js';
 import type { BindParams } from './types.js';
 
@@ -161,6 +162,8 @@ export class WriterLane {
 
   #drain(): void {
     while (!this.#held && !this.#retryPending && this.#queue.length > 0) {
+      // The write may wait for the lock, synchronously: no snapshot of ours may pin the WAL then.
+      endOpenSnapshots();
       const head = this.#queue[0]!;
       if (head.kind === 'exclusive') {
         this.#queue.shift();

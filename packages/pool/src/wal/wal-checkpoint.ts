@@ -1,7 +1,7 @@
-import fs from 'node:fs';
-import type { Connection } from './connection.js';
-import type { PoolContext } from './context.js';
-import type { HealthReport } from './types.js';
+import type { Connection } from '../connection.js';
+import type { PoolContext } from '../context.js';
+import type { HealthReport } from '../types.js';
+import { walBytes } from './wal-file.js';
 
 /**
  * How long a RESTART checkpoint may wait for readers (ms, capped by the pool's `busyTimeout`).
@@ -11,18 +11,10 @@ import type { HealthReport } from './types.js';
  */
 export const RESTART_WAIT_MS = 20;
 
-/** The size of the database's WAL file in bytes (0 when there is none). */
-export function walBytes(filename: string): number {
-  if (filename === ':memory:') return 0;
-  try {
-    return fs.statSync(`${filename}-wal`).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
- * Checkpoints a WAL grown past `walCheckpointBytes`: PASSIVE first (it copies what readers allow
+ * The health check's checkpoint, in `walCheckpointer: 'sqlite'` mode (in the default
+ * `'coordinated'` mode the elected checkpointer does it, see checkpointer.ts). Checkpoints a WAL
+ * grown past `walCheckpointBytes`: PASSIVE first (it copies what readers allow
  * and never waits), then RESTART when PASSIVE could not copy everything or the file is still past
  * the bound, and `mayRestart()` says no reader of this process holds a snapshot. RESTART makes
  * the next writer start the WAL from its beginning (and `journal_size_limit` trims the file), so
@@ -70,12 +62,12 @@ export function checkpointWal(
     const fullyCopied = passive.row.log === passive.row.checkpointed;
     if ((!fullyCopied || passive.after > ctx.opts.walCheckpointBytes) && mayRestart()) {
       const wait = Math.min(RESTART_WAIT_MS, ctx.opts.busyTimeout);
-      writer.db.pragma(`busy_timeout = ${wait}`);
+      writer.setBusyTimeout(wait);
       try {
         const restart = attempt('RESTART');
         result = { mode: 'RESTART', walBytesBefore: before, walBytesAfter: restart.after };
       } finally {
-        writer.db.pragma(`busy_timeout = ${ctx.opts.busyTimeout}`);
+        writer.setBusyTimeout(ctx.opts.busyTimeout);
       }
     }
     return result;

@@ -1,0 +1,305 @@
+/**
+ * The checkpointer thread of a process: one per process, started by the first pool that
+ * registers a database (`checkpointer.ts`). For each registered database it takes part in an
+ * election, and for the databases it wins it keeps the WAL bounded:
+ *
+ * - **Election.** A connection to `<db>-checkpointer` (an empty SQLite file) holds its write
+ *   lock (`BEGIN IMMEDIATE`, never committed). SQLite's lock is an fcntl lock, which the kernel
+ *   drops when the process dies, so a killed checkpointer is replaced within an election period.
+ * - **Every `intervalMs`**, a PASSIVE checkpoint: it copies what no reader still needs, never
+ *   waits and never takes the write lock, so writers go on beside it.
+ * - **Past `restartBytes`**, a RESTART: it holds the write lock while it waits for the readers on
+ *   older snapshots to finish, then the next writer starts the WAL from its beginning. It waits a
+ *   few ms first and doubles the wait after each failure (`restartWaitMs`): a stall of every
+ *   writer is the price, so it is paid in small pieces, and in a larger one only near the bound.
+ *
+ * It runs on its own thread so that no reader of its own process can keep it waiting: a RESTART
+ * run on the application's thread would block that thread's open read snapshot from ending.
+ * Its connection turns SQLite's autocheckpoint off and uses the query-interrupt extension's busy
+ * handler (fine-grained retries) where it is available.
+ */
+import fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { loadInterrupter, silenceInterruptWarning } from '../interrupt.js';
+import {
+  type CheckpointSettings,
+  type FromCheckpointer,
+  restartWaitMs,
+  type ToCheckpointer,
+} from './checkpoint-protocol.js';
+import { checkpointerLockPath, walBytes } from './wal-file.js';
+
+/** How often a process that does not lead a database tries to (ms, jittered ±50%). */
+const ELECTION_MS = 250;
+/** How often each file's summary is reported (ms). */
+const REPORT_MS = 1000;
+
+interface FileState {
+  readonly file: string;
+  settings: CheckpointSettings;
+  refs: number;
+  lock: BetterSqlite3.Database | undefined;
+  db: BetterSqlite3.Database | undefined;
+  setBusy: ((ms: number) => void) | undefined;
+  nextElectionAt: number;
+  nextCheckAt: number;
+  failures: number;
+  /** Since the last report. */
+  passive: number;
+  passiveMs: number;
+  restarts: number;
+  restartFailures: number;
+  maxWalBytes: number;
+  lastError: string | undefined;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('@hivedb/pool: checkpointer-worker runs in a worker thread');
+silenceInterruptWarning();
+
+const files = new Map<string, FileState>();
+let timer: NodeJS.Timeout | undefined;
+let reportTimer: NodeJS.Timeout | undefined;
+let stopping = false;
+
+function send(msg: FromCheckpointer): void {
+  port!.postMessage(msg);
+}
+
+function reportError(file: string | null, where: string, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const state = file === null ? undefined : files.get(file);
+  // One report per distinct failure in a row: an election that fails the same way every 250 ms
+  // (a folder made read-only, say) would otherwise flood the pools' `error` event.
+  if (state !== undefined) {
+    if (state.lastError === `${where}: ${message}`) return;
+    state.lastError = `${where}: ${message}`;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  send({
+    type: 'error',
+    file,
+    where,
+    message,
+    ...(typeof code === 'string' ? { code } : {}),
+  });
+}
+
+/** Refuses a lock path that is not a plain file we may create: a planted symlink must not be followed. */
+function lockPathUsable(path: string): boolean {
+  try {
+    const st = fs.lstatSync(path);
+    return st.isFile();
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT';
+  }
+}
+
+function tryLead(s: FileState, now: number): void {
+  s.nextElectionAt = now + ELECTION_MS * (0.5 + Math.random());
+  const path = checkpointerLockPath(s.file);
+  try {
+    if (s.lock === undefined) {
+      if (!lockPathUsable(path)) {
+        throw new Error(`${path} is not a regular file; this process will not checkpoint`);
+      }
+      s.lock = new Database(path, { timeout: 0 });
+    }
+    s.lock.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return; // another process leads
+    reportError(s.file, 'checkpointer election', err);
+    closeQuietly(s.lock);
+    s.lock = undefined;
+    return;
+  }
+  try {
+    const db = new Database(s.file, { timeout: 0, fileMustExist: true });
+    db.pragma('wal_autocheckpoint = 0');
+    const interrupter = loadInterrupter(db);
+    s.setBusy =
+      interrupter === null
+        ? (ms) => db.pragma(`busy_timeout = ${Math.round(ms)}`)
+        : (ms) => interrupter.setBusyTimeout(ms);
+    s.db = db;
+    s.failures = 0;
+    s.lastError = undefined;
+  } catch (err) {
+    reportError(s.file, 'checkpointer connection', err);
+    resign(s);
+  }
+}
+
+/** Gives up leading `s` (its lock is released, another process takes over). */
+function resign(s: FileState): void {
+  closeQuietly(s.db);
+  s.db = undefined;
+  s.setBusy = undefined;
+  if (s.lock !== undefined) {
+    try {
+      if (s.lock.inTransaction) s.lock.exec('ROLLBACK');
+    } catch {
+      // Closing releases the lock anyway.
+    }
+    closeQuietly(s.lock);
+    s.lock = undefined;
+  }
+}
+
+function closeQuietly(db: BetterSqlite3.Database | undefined): void {
+  try {
+    db?.close();
+  } catch {
+    // A connection to a file that vanished can fail to close; there is nothing left to release.
+  }
+}
+
+interface CheckpointRow {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+function checkpoint(s: FileState): void {
+  const db = s.db!;
+  const before = walBytes(s.file);
+  if (before > s.maxWalBytes) s.maxWalBytes = before;
+  if (before === 0) return;
+  const started = performance.now();
+  s.setBusy!(0);
+  db.pragma('wal_checkpoint(PASSIVE)');
+  s.passive++;
+  s.passiveMs += performance.now() - started;
+  if (s.settings.restartBytes === 0 || before < s.settings.restartBytes) return;
+  // The WAL is past the restart size: make the next writer start it over.
+  const waitMs = restartWaitMs(before, s.failures, s.settings);
+  const t0 = performance.now();
+  s.setBusy!(waitMs);
+  let row: CheckpointRow | undefined;
+  try {
+    row = (db.pragma('wal_checkpoint(RESTART)') as CheckpointRow[])[0];
+  } finally {
+    s.setBusy!(0);
+  }
+  const durationMs = performance.now() - t0;
+  const ok = row !== undefined && row.busy === 0;
+  s.restarts++;
+  if (ok) s.failures = 0;
+  else {
+    s.failures++;
+    s.restartFailures++;
+  }
+  send({
+    type: 'restart',
+    file: s.file,
+    ok,
+    walBytesBefore: before,
+    walBytesAfter: walBytes(s.file),
+    durationMs,
+    waitMs,
+  });
+}
+
+function tick(): void {
+  timer = undefined;
+  if (stopping) return;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const s of files.values()) {
+    if (s.db === undefined && now >= s.nextElectionAt) tryLead(s, now);
+    if (s.db !== undefined && now >= s.nextCheckAt) {
+      s.nextCheckAt = now + s.settings.intervalMs;
+      try {
+        checkpoint(s);
+      } catch (err) {
+        // A checkpoint that fails (the file is gone, the disk is full) costs the lead: another
+        // process, or this one after an election period, tries again on a fresh connection.
+        reportError(s.file, 'checkpoint', err);
+        resign(s);
+        s.nextElectionAt = now + ELECTION_MS;
+      }
+    }
+    next = Math.min(next, s.db !== undefined ? s.nextCheckAt : s.nextElectionAt);
+  }
+  if (next !== Number.POSITIVE_INFINITY) {
+    timer = setTimeout(tick, Math.max(0, next - performance.now()));
+  }
+}
+
+function schedule(): void {
+  if (timer !== undefined) clearTimeout(timer);
+  timer = setTimeout(tick, 0);
+}
+
+function report(): void {
+  for (const s of files.values()) {
+    const size = walBytes(s.file);
+    send({
+      type: 'wal',
+      file: s.file,
+      walBytes: size,
+      maxWalBytes: Math.max(s.maxWalBytes, size),
+      leader: s.db !== undefined,
+      passive: s.passive,
+      passiveMs: s.passiveMs,
+      restarts: s.restarts,
+      restartFailures: s.restartFailures,
+    });
+    s.passive = 0;
+    s.passiveMs = 0;
+    s.restarts = 0;
+    s.restartFailures = 0;
+    s.maxWalBytes = 0;
+  }
+}
+
+port.on('message', (msg: ToCheckpointer) => {
+  switch (msg.type) {
+    case 'add': {
+      const s = files.get(msg.file);
+      if (s !== undefined) {
+        s.refs++;
+        return;
+      }
+      files.set(msg.file, {
+        file: msg.file,
+        settings: msg.settings,
+        refs: 1,
+        lock: undefined,
+        db: undefined,
+        setBusy: undefined,
+        nextElectionAt: 0,
+        nextCheckAt: 0,
+        failures: 0,
+        passive: 0,
+        passiveMs: 0,
+        restarts: 0,
+        restartFailures: 0,
+        maxWalBytes: 0,
+        lastError: undefined,
+      });
+      reportTimer ??= setInterval(report, REPORT_MS);
+      schedule();
+      return;
+    }
+    case 'remove': {
+      const s = files.get(msg.file);
+      if (s === undefined || --s.refs > 0) return;
+      files.delete(msg.file);
+      resign(s);
+      return;
+    }
+    case 'stop': {
+      stopping = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (reportTimer !== undefined) clearInterval(reportTimer);
+      for (const s of files.values()) resign(s);
+      files.clear();
+      send({ type: 'stopped' });
+      port!.close();
+      return;
+    }
+  }
+});
