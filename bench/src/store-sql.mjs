@@ -1,7 +1,7 @@
 // The store's own SQL (packages/store/src/sql.ts) for the bare twins, and the pragmas the store
 // gives its writer: shared by the in-process store cases, the scaling cases and the children of
 // the multi-process and memory runs, so that every bare twin runs the store's statements.
-import { createPool } from '@hivedb/pool';
+import { createPool, DEFAULT_POOL_OPTIONS } from '@hivedb/pool';
 import { readPragmas } from './data.mjs';
 
 export const INSERT_ENTRY = `INSERT INTO shared_memory (namespace, key, data_type, value, metadata,
@@ -65,7 +65,9 @@ export async function storeWriterPragmas(root) {
   try {
     const lease = await probe.acquire({ mode: 'write' });
     try {
-      return readPragmas(lease.raw);
+      // The pool installs the query-interrupt extension's busy handler, after which SQLite reports
+      // `PRAGMA busy_timeout` as 0; the bare twin waits as long, with SQLite's own handler.
+      return { ...readPragmas(lease.raw), busy_timeout: DEFAULT_POOL_OPTIONS.busyTimeout };
     } finally {
       lease.release();
     }

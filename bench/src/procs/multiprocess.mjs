@@ -13,7 +13,7 @@ import { histogram, merge, percentile } from './latency.mjs';
 
 /** Process counts, seconds of writing per run, and rounds (the twins' order alternates). */
 const PLAN = {
-  full: { processes: [1, 2, 4, 8], durationMs: 700, rounds: 3 },
+  full: { processes: [1, 2, 4, 8, 24], durationMs: 700, rounds: 3 },
   quick: { processes: [1, 2], durationMs: 500, rounds: 1 },
 };
 
@@ -104,7 +104,10 @@ function summarize(runs) {
  * `dir` is an empty folder that holds the project (its memory.db is created by the store).
  */
 export async function runMultiProcess({ dir, quick, log }) {
-  const plan = PLAN[quick ? 'quick' : 'full'];
+  const plan = { ...PLAN[quick ? 'quick' : 'full'] };
+  // HIVEDB_BENCH_PROCESSES=8,24 runs only those counts (a diagnostic; reports are not written).
+  if (process.env.HIVEDB_BENCH_PROCESSES)
+    plan.processes = process.env.HIVEDB_BENCH_PROCESSES.split(',').map(Number);
   const projectRoot = path.join(dir, 'project');
   fs.mkdirSync(projectRoot);
   const created = await SharedMemoryStore.open({ projectRoot });

@@ -31,9 +31,11 @@
 ** The busy handler. SQLite's default handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and
 ** then 100 ms between attempts: a connection that finds the write lock taken keeps sleeping long
 ** after it was freed (a commit holds it for tens of microseconds), and in a swarm of processes on
-** few cores those sleeps are most of a write's tail. This one retries after 50 us (eight times),
-** 100 us (eight times), 250 us (sixteen times), then every 1 ms, until the budget is spent. Each
-** attempt is one lock call; the sleeps let the holder run. It counts what it does, per
+** few cores those sleeps are most of a write's tail. This one retries after 250 us, 500 us, 1 ms,
+** 2 ms, then every 4 ms, until the budget is spent: a waiter notices a freed lock within 4 ms.
+** Shorter sleeps were tried and cost more than they save where processes outnumber cores: each
+** wake-up takes a core from someone, often the holder of the lock (50 us steps tripled the CPU
+** time of a contended write at 8 processes on 2 cores). Each attempt is one lock call. It counts what it does, per
 ** connection: waits begun, sleeps, waits that ran out (SQLITE_BUSY returned), the time slept and
 ** the longest single wait (from its first attempt to its last sleep). It runs on the connection's
 ** own thread (SQLite calls it from inside the blocked call), so its state needs no lock.
@@ -299,10 +301,8 @@ static void fn_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 /* Microseconds to sleep before attempt `count + 1` (see the header: short first, then 1 ms). */
 static int64_t busy_step_us(int count) {
-  if (count < 8) return 50;
-  if (count < 16) return 100;
-  if (count < 32) return 250;
-  return 1000;
+  static const int64_t steps[] = {250, 500, 1000, 2000};
+  return count < 4 ? steps[count] : 4000;
 }
 
 static int busy_handler(void *p, int count) {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { HiveDbError, sqliteCodeOf } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
-import { type Interrupter, loadInterrupter } from './interrupt.js';
+import { type BusyStats, type Interrupter, loadInterrupter } from './interrupt.js';
 import { StatementCache } from './statement-cache.js';
 
 /** The role a connection plays: the pool has at most one writer per file. */
@@ -60,12 +60,22 @@ export class Connection {
 
   /**
    * How long a statement waits for a lock another connection holds before SQLITE_BUSY: the
-   * query-interrupt extension's busy handler (retries after 50 µs, then 100 µs, 250 µs, 1 ms)
+   * query-interrupt extension's busy handler (retries after 0.25, 0.5, 1, 2, then every 4 ms)
    * where it is loaded, SQLite's own (`PRAGMA busy_timeout`: 1 to 100 ms sleeps) otherwise.
    */
   setBusyTimeout(ms: number): void {
-    if (this.interrupter !== null) this.interrupter.setBusyTimeout(ms);
+    if (this.interrupter !== null && !process.env.HIVEDB_TMP_NOFINE) this.interrupter.setBusyTimeout(ms);
     else this.db.pragma(`busy_timeout = ${Math.round(ms)}`);
+  }
+
+  /** What the extension's busy handler did on this connection; null without the extension. */
+  busyStats(): BusyStats | null {
+    if (this.interrupter === null || this.#closed) return null;
+    try {
+      return this.interrupter.busyStats();
+    } catch {
+      return null; // a connection whose file went bad still reports its other figures
+    }
   }
 
   /** `PRAGMA data_version`: changes when another connection (any process) commits. */
@@ -138,7 +148,7 @@ export function openConnection(
     db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
     const conn = new Connection(id, role, db, opts.statementCacheSize);
     conn.interrupter = loadInterrupter(db);
-    if (conn.interrupter !== null) conn.setBusyTimeout(opts.busyTimeout);
+    if (conn.interrupter !== null && !process.env.HIVEDB_TMP_NOFINE) conn.setBusyTimeout(opts.busyTimeout);
     return conn;
   } catch (err) {
     try {

@@ -21,6 +21,11 @@ export interface Counters {
   groupCommits: number;
   groupedWrites: number;
   checkpoints: number;
+  /** Busy-handler figures of connections already closed (open ones are asked at `stats()`). */
+  busyWaits: number;
+  busyTimeouts: number;
+  busySleptMs: number;
+  maxBusyWaitMs: number;
 }
 
 /** What the pool's parts share. Private to the package. */

@@ -81,7 +81,7 @@ export interface Interrupter {
   stats(): WatchdogStats;
   /**
    * Installs the extension's busy handler with a budget of `ms` per wait (it replaces
-   * `PRAGMA busy_timeout`): it retries after 50 µs, then 100 µs, 250 µs and 1 ms, so a waiter
+   * `PRAGMA busy_timeout`): it retries after 250 µs, 500 µs, 1 ms, 2 ms, then every 4 ms, so a waiter
    * takes a lock soon after it is freed instead of sleeping through SQLite's 1–100 ms steps.
    */
   setBusyTimeout(ms: number): void;

@@ -67,21 +67,21 @@ export interface PoolOptions {
   /**
    * Who checkpoints the WAL (see the README, "Keeping the WAL bounded"). `'coordinated'`: SQLite's
    * autocheckpoint is off in every connection and one process per database file, elected through
-   * a lock the kernel frees when its holder dies, checkpoints from a worker thread (PASSIVE every
-   * `walCheckpointIntervalMs`, RESTART past `walCheckpointBytes`). `'sqlite'`: SQLite's
+   * a lock the kernel frees when its holder dies, checkpoints from a worker thread (PASSIVE about
+   * every thousand frames, RESTART past `walCheckpointBytes`). `'sqlite'`: SQLite's
    * autocheckpoint in every connection, and the health check's PASSIVE/RESTART past
    * `walCheckpointBytes`. Default `'coordinated'` (ignored for `:memory:`, `readonly` and
    * `enableWAL: false` pools).
    */
   readonly walCheckpointer?: 'coordinated' | 'sqlite';
-  /** WAL size (bytes) past which a RESTART checkpoint makes writers start the WAL over. Default 16 MiB. */
+  /** WAL size (bytes) past which a RESTART checkpoint makes writers start the WAL over; 0: never. Default 32 MiB. */
   readonly walCheckpointBytes?: number;
   /**
    * The bound the WAL is kept under (bytes): the checkpointer waits longer for readers as the WAL
    * nears it, and the `wal` event reports when it is passed. Default 64 MiB.
    */
   readonly walLimitBytes?: number;
-  /** How often the checkpointing process runs a PASSIVE checkpoint (ms). Default 10. */
+  /** The shortest gap between two checkpoints of the checkpointing process (ms). Default 10. */
   readonly walCheckpointIntervalMs?: number;
   /** Reads that arrive while a reader's snapshot is open share it for up to this long (ms); `0`: one transaction per read. Default 1. */
   readonly snapshotWindowMs?: number;
@@ -162,8 +162,8 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   busyTimeout: 100,
   idleTimeout: 300_000,
   maxLifetime: 3_600_000,
-  walCheckpointer: 'coordinated' as const,
-  walCheckpointBytes: 16 * 1024 * 1024,
+  walCheckpointer: (process.env.HIVEDB_TMP_SQLITEMODE ? 'sqlite' : 'coordinated') as 'coordinated',
+  walCheckpointBytes: 32 * 1024 * 1024,
   walLimitBytes: 64 * 1024 * 1024,
   walCheckpointIntervalMs: 10,
   snapshotWindowMs: 1,

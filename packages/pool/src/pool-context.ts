@@ -2,6 +2,7 @@ import { type Connection, type ConnectionRole, openConnection } from './connecti
 import type { Counters, PoolContext } from './context.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { errorInfo } from './errors.js';
+import type { BusyStats } from './interrupt.js';
 import type { EventBus } from './event-bus.js';
 import type { ConnectionReason, PoolEvents } from './events.js';
 import type { ResolvedPoolOptions } from './options.js';
@@ -32,6 +33,14 @@ export function createPoolBreaker(
   );
 }
 
+/** Adds a closing connection's busy-handler figures to the pool's running totals. */
+function addBusy(counters: Counters, b: BusyStats): void {
+  counters.busyWaits += b.waits;
+  counters.busyTimeouts += b.timeouts;
+  counters.busySleptMs += b.sleptMs;
+  counters.maxBusyWaitMs = Math.max(counters.maxBusyWaitMs, b.maxWaitMs);
+}
+
 /** What the context needs from the pool that owns it. */
 export interface PoolContextDeps {
   readonly id: number;
@@ -42,8 +51,8 @@ export interface PoolContextDeps {
   readonly counters: Counters;
   /** Called after every commit of this pool (snapshots end, caches drop what they hold). */
   readonly onLocalCommit: () => void;
-  /** The pool's `stats()`, for the `utilization` event. */
-  readonly stats: () => PoolStats;
+  /** The pool's occupancy now, for the `utilization` event. */
+  readonly occupancy: () => Pick<PoolStats, 'total' | 'leased' | 'waiting' | 'maxConnections'>;
 }
 
 /**
@@ -86,6 +95,8 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
     allocateConnectionId: () => nextConnectionId++,
     close: (conn: Connection, reason: ConnectionReason) => {
       if (conn.closed) return;
+      const busy = conn.busyStats();
+      if (busy !== null) addBusy(counters, busy);
       conn.close();
       counters.connectionsClosed++;
       if (events.listening('connection:close')) {
@@ -101,7 +112,7 @@ export function createPoolContext(deps: PoolContextDeps): PoolContext {
     onLocalCommit: deps.onLocalCommit,
     utilizationChanged: () => {
       if (!events.listening('utilization')) return;
-      const s = deps.stats();
+      const s = deps.occupancy();
       events.emit('utilization', {
         poolId: id,
         total: s.total,

@@ -42,6 +42,10 @@ export function newCounters(): Counters {
     groupCommits: 0,
     groupedWrites: 0,
     checkpoints: 0,
+    busyWaits: 0,
+    busyTimeouts: 0,
+    busySleptMs: 0,
+    maxBusyWaitMs: 0,
   };
 }
 
@@ -76,6 +80,34 @@ export function openConnections(
   offload: OffloadLane | undefined,
 ): number {
   return readers.open + (writer !== undefined && !writer.closed ? 1 : 0) + (offload?.open ?? 0);
+}
+
+/** Connections open and leased now, callers waiting, and the most allowed (the `utilization` event's figures). */
+export function occupancyOf(
+  s: Pick<StatsSource, 'readers' | 'writer' | 'lane' | 'offload' | 'opts'>,
+): Pick<PoolStats, 'total' | 'leased' | 'waiting' | 'maxConnections'> {
+  const writerOpen = s.writer !== undefined && !s.writer.closed;
+  const leased =
+    s.readers.leased +
+    (writerOpen && (s.lane?.busy ?? false) ? 1 : 0) +
+    (s.offload?.stats().busy ?? 0);
+  return {
+    total: openConnections(s.readers, s.writer, s.offload),
+    leased,
+    waiting: s.readers.waiting,
+    maxConnections: s.opts.maxConnections,
+  };
+}
+
+/** The busy handler's figures: closed connections' totals plus the open writer's. */
+function lockStats(c: Counters, writer: Connection | undefined): PoolStats['locks'] {
+  const w = writer?.busyStats() ?? null;
+  return {
+    waits: c.busyWaits + (w?.waits ?? 0),
+    timeouts: c.busyTimeouts + (w?.timeouts ?? 0),
+    sleptMs: c.busySleptMs + (w?.sleptMs ?? 0),
+    maxWaitMs: Math.max(c.maxBusyWaitMs, w?.maxWaitMs ?? 0),
+  };
 }
 
 /** Assembles a `PoolStats` snapshot: a fresh object whose counters no later call changes. */
@@ -115,6 +147,7 @@ export function poolStats(s: StatsSource): PoolStats {
       checkpoints: c.checkpoints,
     },
     wal: s.wal?.stats() ?? NO_WAL,
+    locks: lockStats(c, s.writer),
     ...(cache === null
       ? {}
       : {

@@ -23,7 +23,7 @@ import {
 } from './pool-errors.js';
 import { drainAndClose } from './pool-close.js';
 import type { PoolParts } from './pool-parts.js';
-import { newCounters, openConnections, poolStats } from './pool-stats.js';
+import { newCounters, occupancyOf, openConnections, poolStats } from './pool-stats.js';
 import { QueryCache } from './query-cache.js';
 import { ReaderSet } from './reader-set.js';
 import { readSlow } from './read-slow.js';
@@ -109,7 +109,14 @@ class SqlitePool implements Pool {
       events: this.events,
       breaker: this.#breaker,
       counters: this.#counters,
-      stats: () => this.stats(),
+      occupancy: () =>
+        occupancyOf({
+          readers: this.#readers,
+          writer: this.#writer,
+          lane: this.#lane,
+          offload: this.#offload,
+          opts: this.#opts,
+        }),
       onLocalCommit: () => {
         this.#snapshots.localCommit();
         const cache = this.#cache;

@@ -174,6 +174,17 @@ export interface PoolStats {
     readonly checkpoints: number;
   };
   readonly wal: WalStats;
+  /**
+   * Waits for a lock another connection (of any process) held, on the writer, as the
+   * query-interrupt extension's busy handler measured them (all 0 without the extension):
+   * waits begun, waits that ran out (SQLITE_BUSY), time slept, and the longest single wait.
+   */
+  readonly locks: {
+    readonly waits: number;
+    readonly timeouts: number;
+    readonly sleptMs: number;
+    readonly maxWaitMs: number;
+  };
   /** Present only when `queryCache` is on. */
   readonly cache?: {
     readonly entries: number;

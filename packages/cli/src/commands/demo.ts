@@ -94,6 +94,18 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
   });
   monitor.attach(store.events, { name: 'demo:store' });
   monitor.events.on('error', () => undefined);
+  const traceDir = process.env.HIVEDB_DEMO_TRACE;
+  if (traceDir !== undefined) {
+    // Diagnostics (see agent.ts): this process's checkpoints and WAL reports, one JSON line each.
+    const { appendFileSync } = await import('node:fs');
+    for (const [name, pool] of Object.entries(store.pools())) {
+      for (const ev of ['checkpoint', 'wal', 'error'] as const) {
+        pool.events.on(ev, (e: object) =>
+          appendFileSync(`${traceDir}/parent-${name}.jsonl`, `${JSON.stringify({ ev, at: Date.now(), ...e, error: (e as { error?: unknown }).error === undefined ? undefined : String((e as { error?: unknown }).error) })}\n`),
+        );
+      }
+    }
+  }
   const locks = hasFeature(store, 'acquireLock') && hasFeature(store, 'releaseLock');
   const feed = hasFeature(store, 'subscribe');
   const skipped: string[] = [];

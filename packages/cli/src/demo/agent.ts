@@ -141,6 +141,10 @@ async function main(cfg: AgentConfig): Promise<void> {
   const increments = new Array<number>(cfg.counters).fill(0);
   const guardedUpdates = new Array<number>(cfg.guarded).fill(0);
   const hist = new Array<number>(HIST_BINS).fill(0);
+  // HIVEDB_DEMO_TRACE=<dir>: each agent writes its per-operation latencies and its pools' lock
+  // and WAL figures there (a diagnostic of where the time goes; not part of the summary).
+  const traceDir = process.env.HIVEDB_DEMO_TRACE;
+  const histByKind: Record<string, number[]> = {};
   let ops = 0;
   let errors = 0;
   let lockWaits = 0;
@@ -262,7 +266,9 @@ async function main(cfg: AgentConfig): Promise<void> {
       }
       byKind[kind] = (byKind[kind] ?? 0) + 1;
       ops++;
-      hist[binOfMs(performance.now() - t0)]!++;
+      const bin = binOfMs(performance.now() - t0);
+      hist[bin]!++;
+      if (traceDir !== undefined) (histByKind[kind] ??= new Array<number>(HIST_BINS).fill(0))[bin]!++;
     } catch (err) {
       const code = String((err as { code?: unknown }).code ?? 'ERROR');
       if (LOCK_CONTENTION.has(code)) lockWaits++;
@@ -275,6 +281,21 @@ async function main(cfg: AgentConfig): Promise<void> {
   }
   const elapsedMs = performance.now() - started;
   clearInterval(ticker);
+  if (traceDir !== undefined) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      `${traceDir}/agent-${cfg.index}.json`,
+      JSON.stringify({
+        index: cfg.index,
+        pid: process.pid,
+        elapsedMs,
+        histByKind,
+        store: storePool.stats(),
+        hive: store.pools().hive.stats(),
+        reader: reader.stats(),
+      }),
+    );
+  }
   sub?.unsubscribe();
   await monitor.stop();
   await reader.close();

@@ -6,12 +6,13 @@
  * - **Election.** A connection to `<db>-checkpointer` (an empty SQLite file) holds its write
  *   lock (`BEGIN IMMEDIATE`, never committed). SQLite's lock is an fcntl lock, which the kernel
  *   drops when the process dies, so a killed checkpointer is replaced within an election period.
- * - **Every `intervalMs`**, a PASSIVE checkpoint: it copies what no reader still needs, never
- *   waits and never takes the write lock, so writers go on beside it.
+ * - **A PASSIVE checkpoint** each time about a thousand new frames are expected (at most every
+ *   `intervalMs`, at least every quarter second): it copies what no reader still needs, never
+ *   waits and never takes the write lock, so writers go on beside it, on their own threads.
  * - **Past `restartBytes`**, a RESTART: it holds the write lock while it waits for the readers on
- *   older snapshots to finish, then the next writer starts the WAL from its beginning. It waits a
- *   few ms first and doubles the wait after each failure (`restartWaitMs`): a stall of every
- *   writer is the price, so it is paid in small pieces, and in a larger one only near the bound.
+ *   older snapshots to finish, then the next writer starts the WAL from its beginning. A stall of
+ *   every writer is the price, so it is paid seldom, with a wait long enough to succeed
+ *   (`restartWaitMs`, which says why).
  *
  * It runs on its own thread so that no reader of its own process can keep it waiting: a RESTART
  * run on the application's thread would block that thread's open read snapshot from ending.
@@ -26,6 +27,7 @@ import { loadInterrupter, silenceInterruptWarning } from '../interrupt.js';
 import {
   type CheckpointSettings,
   type FromCheckpointer,
+  RESTART_RETRY_MS,
   restartWaitMs,
   type ToCheckpointer,
 } from './checkpoint-protocol.js';
@@ -35,6 +37,10 @@ import { checkpointerLockPath, walBytes } from './wal-file.js';
 const ELECTION_MS = 250;
 /** How often each file's summary is reported (ms). */
 const REPORT_MS = 1000;
+/** New WAL frames a PASSIVE checkpoint waits for (SQLite's autocheckpoint default, 4 MiB of pages). */
+const PASSIVE_FRAMES = 1000;
+/** The longest gap between two looks at a database this process leads (ms). */
+const MAX_PASSIVE_GAP_MS = 250;
 
 interface FileState {
   readonly file: string;
@@ -45,7 +51,14 @@ interface FileState {
   setBusy: ((ms: number) => void) | undefined;
   nextElectionAt: number;
   nextCheckAt: number;
-  failures: number;
+  /** A WAL frame's size: the page size and its 24-byte header. */
+  frameBytes: number;
+  /** Frames in the WAL at the last PASSIVE (-1: none yet), when it ran, and the growth rate. */
+  lastLog: number;
+  lastPassiveAt: number;
+  framesPerMs: number;
+  /** No RESTART before this (performance.now() ms): a failed one leaves the readers time to run. */
+  nextRestartAt: number;
   /** Since the last report. */
   passive: number;
   passiveMs: number;
@@ -118,13 +131,13 @@ function tryLead(s: FileState, now: number): void {
   try {
     const db = new Database(s.file, { timeout: 0, fileMustExist: true });
     db.pragma('wal_autocheckpoint = 0');
+    s.frameBytes = (db.pragma('page_size', { simple: true }) as number) + 24;
     const interrupter = loadInterrupter(db);
     s.setBusy =
       interrupter === null
         ? (ms) => db.pragma(`busy_timeout = ${Math.round(ms)}`)
         : (ms) => interrupter.setBusyTimeout(ms);
     s.db = db;
-    s.failures = 0;
     s.lastError = undefined;
   } catch (err) {
     reportError(s.file, 'checkpointer connection', err);
@@ -162,20 +175,49 @@ interface CheckpointRow {
   checkpointed: number;
 }
 
+/**
+ * One look at a database this process leads. A PASSIVE checkpoint runs once about
+ * PASSIVE_FRAMES new frames are expected since the last one (the rate is learnt from what each
+ * PASSIVE reports): SQLite's own autocheckpoint copies as often, but on the committing thread, and
+ * a checkpoint that copies a thousand frames costs about what one that copies ten does (two
+ * fsyncs). A RESTART follows when the WAL holds `restartBytes` or more.
+ */
 function checkpoint(s: FileState): void {
   const db = s.db!;
-  const before = walBytes(s.file);
-  if (before > s.maxWalBytes) s.maxWalBytes = before;
-  if (before === 0) return;
-  const started = performance.now();
+  const now = performance.now();
+  const fileBytes = walBytes(s.file);
+  if (fileBytes > s.maxWalBytes) s.maxWalBytes = fileBytes;
+  if (fileBytes === 0) return;
   s.setBusy!(0);
-  db.pragma('wal_checkpoint(PASSIVE)');
+  const passive = (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointRow[])[0];
+  const done = performance.now();
   s.passive++;
-  s.passiveMs += performance.now() - started;
-  if (s.settings.restartBytes === 0 || before < s.settings.restartBytes) return;
+  s.passiveMs += done - now;
+  // What the WAL holds now: frames since it last started over. The file keeps its size after a
+  // restart (up to journal_size_limit), so its size says nothing about what there is to copy.
+  const log = passive === undefined || passive.log < 0 ? 0 : passive.log;
+  if (s.lastLog >= 0 && log >= s.lastLog && now > s.lastPassiveAt) {
+    const rate = (log - s.lastLog) / (now - s.lastPassiveAt);
+    s.framesPerMs = s.framesPerMs === 0 ? rate : s.framesPerMs * 0.7 + rate * 0.3;
+  }
+  s.lastLog = log;
+  s.lastPassiveAt = now;
+  const expected = s.framesPerMs > 0 ? PASSIVE_FRAMES / s.framesPerMs : MAX_PASSIVE_GAP_MS;
+  s.nextCheckAt =
+    done + Math.min(MAX_PASSIVE_GAP_MS, Math.max(s.settings.intervalMs, expected));
+  const logBytes = log * s.frameBytes;
+  if (s.settings.restartBytes === 0 || logBytes < s.settings.restartBytes) {
+    // Look again when the WAL is expected to reach the restart size, if that comes sooner.
+    if (s.settings.restartBytes > 0 && s.framesPerMs > 0) {
+      const toRestart = (s.settings.restartBytes - logBytes) / s.frameBytes / s.framesPerMs;
+      s.nextCheckAt = Math.min(s.nextCheckAt, done + Math.max(s.settings.intervalMs, toRestart));
+    }
+    return;
+  }
+  s.nextCheckAt = done + s.settings.intervalMs;
+  if (done < s.nextRestartAt) return;
   // The WAL is past the restart size: make the next writer start it over.
-  const waitMs = restartWaitMs(before, s.failures, s.settings);
-  const t0 = performance.now();
+  const waitMs = restartWaitMs(logBytes, s.settings);
   s.setBusy!(waitMs);
   let row: CheckpointRow | undefined;
   try {
@@ -183,20 +225,20 @@ function checkpoint(s: FileState): void {
   } finally {
     s.setBusy!(0);
   }
-  const durationMs = performance.now() - t0;
+  const durationMs = performance.now() - done;
   const ok = row !== undefined && row.busy === 0;
   s.restarts++;
-  if (ok) s.failures = 0;
+  if (ok) s.lastLog = 0;
   else {
-    s.failures++;
     s.restartFailures++;
+    s.nextRestartAt = performance.now() + RESTART_RETRY_MS;
   }
   send({
     type: 'restart',
     file: s.file,
     ok,
-    walBytesBefore: before,
-    walBytesAfter: walBytes(s.file),
+    walBytesBefore: logBytes,
+    walBytesAfter: ok ? 0 : Math.max(0, (row?.log ?? 0) * s.frameBytes),
     durationMs,
     waitMs,
   });
@@ -210,7 +252,6 @@ function tick(): void {
   for (const s of files.values()) {
     if (s.db === undefined && now >= s.nextElectionAt) tryLead(s, now);
     if (s.db !== undefined && now >= s.nextCheckAt) {
-      s.nextCheckAt = now + s.settings.intervalMs;
       try {
         checkpoint(s);
       } catch (err) {
@@ -272,7 +313,11 @@ port.on('message', (msg: ToCheckpointer) => {
         setBusy: undefined,
         nextElectionAt: 0,
         nextCheckAt: 0,
-        failures: 0,
+        frameBytes: 4096 + 24,
+        lastLog: -1,
+        lastPassiveAt: 0,
+        framesPerMs: 0,
+        nextRestartAt: 0,
         passive: 0,
         passiveMs: 0,
         restarts: 0,
