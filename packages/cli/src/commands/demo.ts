@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PerformanceMonitor } from '@hivedb/monitor';
@@ -7,12 +7,14 @@ import { createPool, type Pool } from '@hivedb/pool';
 import { validateIntegrity } from '@hivedb/schema';
 import { SharedMemoryStore } from '@hivedb/store';
 import type { CommandContext } from '../context.js';
+import { problemsOf } from '../database/inspect.js';
 import { CliError } from '../errors.js';
 import { formatCount } from '../format.js';
+import { ensureDir } from '../io/ensure-dir.js';
+import { checkOutputPath, type OutputFileOptions } from '../io/output-file.js';
 import { parseDuration, parseInteger } from '../parse.js';
 import { CLI_ROW_PREFIX, readReportData } from '../report/data.js';
 import { hasFeature } from '../store-features.js';
-import { problemsOf } from './admin.js';
 import { writeHtmlReport } from './report.js';
 import { type AgentConfig, type AgentMessage, demoKeys, HIST_BINS } from '../demo/protocol.js';
 import { type DemoSummary, histQuantile, mergeHist, renderSummary } from '../demo/summary.js';
@@ -25,6 +27,8 @@ export interface DemoCommandOptions {
   readonly html?: string;
   readonly sampleRate?: string;
   readonly fresh?: boolean;
+  /** Replace an existing `--html` file. */
+  readonly force?: boolean;
 }
 
 const COUNTERS = 4;
@@ -71,10 +75,18 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
   if (durationMs < 500)
     throw new CliError('CLI_USAGE', `--duration: at least 500ms (got ${opts.duration})`);
   const sampleRate = parseRate(opts.sampleRate);
-  const htmlPath = path.resolve(opts.html ?? path.join(ctx.root.dir, 'report.html'));
-  const wall0 = performance.now();
   const { root } = ctx;
-  mkdirSync(root.dir, { recursive: true });
+  // The default report is the demo's own file in the root: it replaces it run after run.
+  const ownReport = path.join(root.dir, 'report.html');
+  const htmlPath = opts.html ?? ownReport;
+  const htmlOptions: OutputFileOptions = {
+    what: 'demo --html',
+    force: opts.force === true,
+    ...(opts.html === undefined ? { ownedPath: ownReport } : {}),
+  };
+  checkOutputPath(root, htmlPath, htmlOptions);
+  const wall0 = performance.now();
+  ensureDir(root.dir);
   if (opts.fresh === true)
     for (const f of [root.memoryPath, root.hivePath])
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${f}${suffix}`, { force: true });
@@ -324,8 +336,11 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     await monitor.stop();
     await insertCliRow(hive, 'demo', 0, JSON.stringify(summary), null);
     const data = await readReportData(hive, root.hivePath, { since: runStart });
-    writeHtmlReport(data, htmlPath);
-    summary = { ...summary, wallMs: performance.now() - wall0 };
+    summary = {
+      ...summary,
+      report: await writeHtmlReport(root, data, htmlPath, htmlOptions),
+      wallMs: performance.now() - wall0,
+    };
   } finally {
     if (timer !== undefined) clearInterval(timer);
     await monitor.stop().catch(() => undefined);
