@@ -159,7 +159,14 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
         '0.05',
       )
       .option('--force', force.replace('FILE', '--html file'))
-      .option('--fresh', 'delete memory.db and hive.db in the root first'),
+      .option(
+        '--fresh',
+        "first remove what earlier demos left in the demo's own namespaces (demo:*)",
+      )
+      .option(
+        '--allow-existing-data',
+        'run on a root that holds entries outside demo:* (the demo never touches them)',
+      ),
     demoCommand,
   );
   return program;
