@@ -193,6 +193,9 @@ export async function run(
     get isTTY() {
       return output.isTTY;
     },
+    get closed() {
+      return output.closed;
+    },
   };
   const program = buildProgram(out, (p) => {
     pending = p;

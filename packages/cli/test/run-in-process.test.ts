@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '@hivedb/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,25 @@ describe('run() in the host process', () => {
       key: 'k',
       value: 1,
     });
+  });
+
+  it('an output whose reader went away stops an export early, quietly, with 0', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ namespace: 'bulk', key: `k${i}`, value: 'x'.repeat(100) }),
+    );
+    writeFileSync(path.join(t.dir, 'bulk.jsonl'), `${lines.join('\n')}\n`);
+    expect(await run(['import', path.join(t.dir, 'bulk.jsonl'), '--root', root], capture())).toBe(
+      0,
+    );
+    // like a pipe whose reader exits after the first chunk (`hivedb export | head -1`)
+    const o = { ...capture(), writes: 0, closed: false };
+    o.write = () => {
+      o.writes++;
+      o.closed = true;
+    };
+    expect(await run(['export', '--root', root], o)).toBe(0);
+    expect(o.err).toBe('');
+    expect(o.writes).toBeLessThanOrEqual(2);
   });
 
   it('a lone surrogate in a namespace is CLI_USAGE', async () => {
