@@ -35,7 +35,7 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
     .option('--verbose', 'print the cause of an error')
     .addHelpText(
       'after',
-      '\nExit status: 0 ok, 1 a failed command or check, 2 bad usage. Errors print one line\n(`hivedb: CODE: message`); --verbose adds the cause.',
+      '\nExit status: 0 ok, 1 a failed command or check, 2 bad usage, 130 stopped by Ctrl-C.\nErrors print one line (`hivedb: CODE: message`); --verbose adds the cause.',
     )
     .showHelpAfterError('(run hivedb --help for usage)')
     .exitOverride()
