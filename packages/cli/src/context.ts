@@ -1,5 +1,6 @@
 import { createPool, type Pool } from '@hivedb/pool';
 import { SharedMemoryStore, type StoreOptions } from '@hivedb/store';
+import { stdoutClosed, writeStdout } from './io/stdout.js';
 import { type HiveRoot, requireDatabase, requireRoot, resolveRoot } from './root.js';
 
 /** The global options every command accepts. */
@@ -15,18 +16,26 @@ export interface Output {
   error(text: string): void;
   /** Whether stderr is a terminal (progress bars and live lines only there). */
   readonly isTTY: boolean;
+  /**
+   * Whether the reader of `write`'s stream went away (a closed pipe: `hivedb list | head -1`).
+   * `run()` then ends the command quietly with exit status 0. Absent: never.
+   */
+  readonly closed?: boolean;
 }
 
-/** The process's stdout and stderr. */
+/** The process's stdout and stderr. A stdout closed by its reader (EPIPE) is `closed`, never a crash. */
 export const processOutput: Output = {
   write: (text) => {
-    process.stdout.write(text);
+    writeStdout(text);
   },
   error: (text) => {
     process.stderr.write(text);
   },
   get isTTY() {
     return process.stderr.isTTY === true;
+  },
+  get closed() {
+    return stdoutClosed();
   },
 };
 

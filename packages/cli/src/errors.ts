@@ -1,4 +1,5 @@
 import { HiveDbError, type HiveDbErrorOptions } from '@hivedb/pool';
+import { printable } from './terminal-text.js';
 
 /**
  * Every error code the CLI raises itself. Errors of the other packages keep their own codes
@@ -9,8 +10,25 @@ export type CliErrorCode =
   | 'CLI_USAGE'
   /** A value given as JSON on the command line (or in a file) did not parse (exit 2). */
   | 'CLI_BAD_JSON'
-  /** The root folder, or a database in it, does not exist (exit 1). */
+  /** The root folder does not exist (exit 1). */
   | 'CLI_NO_ROOT'
+  /** A database file of the root (`memory.db`, `hive.db`) does not exist; nothing was created (exit 1). */
+  | 'CLI_NO_DATABASE'
+  /**
+   * A database file is not one hivedb can read as it is: empty, not SQLite, another database's
+   * file, pending, drifted or unknown migrations. Read-only commands never repair it (exit 1).
+   */
+  | 'CLI_BAD_DATABASE'
+  /**
+   * A command refused to write a file: it exists (and `--force` was not given), or it is a
+   * database, a database's `-wal`/`-shm`/`-journal`, a file of the open root or not a regular
+   * file (refused even with `--force`) (exit 1).
+   */
+  | 'CLI_UNSAFE_OUTPUT'
+  /** `demo` refused a root holding entries outside its own `demo:` namespaces (exit 1). */
+  | 'CLI_ROOT_HAS_DATA'
+  /** The command was stopped by SIGINT (Ctrl-C) after cleaning up (exit 130). */
+  | 'CLI_INTERRUPTED'
   /** `get` / `delete` of a key that has no live entry (exit 1). */
   | 'CLI_NOT_FOUND'
   /** A check found a problem: integrity, drift, lost updates (exit 1). */
@@ -24,6 +42,8 @@ export type CliErrorCode =
 export const EXIT_USAGE = 2;
 /** Exit status of a failed command or check. */
 export const EXIT_FAILED = 1;
+/** Exit status of a command stopped by SIGINT (128 + 2, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /**
  * The CLI's own error: a `HiveDbError` whose `code` is a {@link CliErrorCode}, with the exit
@@ -39,9 +59,10 @@ export class CliError extends HiveDbError {
     super(code, message, options);
   }
 
-  /** 2 for `CLI_USAGE` and `CLI_BAD_JSON`, 1 otherwise. */
+  /** 2 for `CLI_USAGE` and `CLI_BAD_JSON`, 130 for `CLI_INTERRUPTED`, 1 otherwise. */
   get exitCode(): number {
-    return this.code === 'CLI_USAGE' || this.code === 'CLI_BAD_JSON' ? EXIT_USAGE : EXIT_FAILED;
+    if (this.code === 'CLI_USAGE' || this.code === 'CLI_BAD_JSON') return EXIT_USAGE;
+    return this.code === 'CLI_INTERRUPTED' ? EXIT_INTERRUPTED : EXIT_FAILED;
   }
 }
 
@@ -68,20 +89,26 @@ export function exitCodeOf(err: unknown): number {
   return EXIT_FAILED;
 }
 
-/** `CODE: message` for one line of output; with `verbose`, the chain of causes after it. */
+/**
+ * `CODE: message` for one line of output; with `verbose`, the chain of causes after it. Messages
+ * quote keys, paths and SQLite's words: their control characters are shown escaped.
+ */
 export function describeError(err: unknown, verbose: boolean): string {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
-  const head = typeof code === 'string' ? `${code}: ${message}` : message;
-  if (!verbose) return head.split('\n')[0] ?? head;
+  const text = err instanceof Error ? err.message : String(err);
+  // A raw line break in a message is the message's own layout: one line is the first one.
+  const message = printable(verbose ? text : (text.split('\n')[0] ?? text));
+  const head = typeof code === 'string' ? `${printable(code)}: ${message}` : message;
+  if (!verbose) return head;
   const lines = [head];
   let cause = err instanceof Error ? err.cause : undefined;
   for (let depth = 0; cause !== undefined && depth < 8; depth++) {
     const c = (cause as { code?: unknown } | null)?.code;
-    const m = cause instanceof Error ? cause.message : String(cause);
-    lines.push(`  caused by ${typeof c === 'string' ? `${c}: ` : ''}${m}`);
+    const m = printable(cause instanceof Error ? cause.message : String(cause));
+    lines.push(`  caused by ${typeof c === 'string' ? `${printable(c)}: ` : ''}${m}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
-  if (err instanceof Error && err.stack !== undefined) lines.push(err.stack);
+  if (err instanceof Error && err.stack !== undefined)
+    lines.push(...err.stack.split('\n').map(printable));
   return lines.join('\n');
 }

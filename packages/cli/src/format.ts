@@ -1,3 +1,5 @@
+import { printable } from './terminal-text.js';
+
 /** `1.5 MiB`, `312 B`: a byte count for people. */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return '-';
@@ -26,13 +28,16 @@ export function formatCount(n: number): string {
 }
 
 /**
- * A plain-text table: the header, a rule, then one line per row; numbers right-aligned.
+ * A plain-text table: the header, a rule, then one line per row; numbers right-aligned. Cells
+ * are shown with {@link printable}'s escapes: a key or an agent name cannot move the cursor.
  *
  * @example
  * table(['op', 'count'], [['get', 12]]) // "op   count\n---  -----\nget     12"
  */
 export function table(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
+  const cells = rows.map((r) =>
+    r.map((c) => (c === null || c === undefined ? '-' : printable(String(c)))),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = head.map(
     (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'),

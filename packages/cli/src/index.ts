@@ -6,7 +6,7 @@
 export { run, buildProgram } from './program.js';
 export { CommandContext, processOutput } from './context.js';
 export type { GlobalOptions, Output } from './context.js';
-export { CliError, EXIT_FAILED, EXIT_USAGE, exitCodeOf } from './errors.js';
+export { CliError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exitCodeOf } from './errors.js';
 export type { CliErrorCode } from './errors.js';
 export { resolveRoot, DATA_DIR_NAME } from './root.js';
 export type { HiveRoot } from './root.js';

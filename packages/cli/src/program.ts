@@ -9,10 +9,13 @@ import {
 } from './commands/admin.js';
 import { backupCommand, exportCommand, importCommand, restoreCommand } from './commands/data.js';
 import { demoCommand } from './commands/demo.js';
-import { deleteCommand, getCommand, listCommand, setCommand, statsCommand } from './commands/kv.js';
+import { deleteCommand, getCommand, setCommand, statsCommand } from './commands/kv.js';
+import { listCommand, MAX_LIST_LIMIT } from './commands/list.js';
 import { reportCommand } from './commands/report.js';
 import { CommandContext, type GlobalOptions, type Output, processOutput } from './context.js';
 import { describeError, EXIT_USAGE, exitCodeOf } from './errors.js';
+import { parseNamespace } from './parse.js';
+import { printable } from './terminal-text.js';
 import { VERSION } from './version.js';
 
 type Action = (ctx: CommandContext, ...args: never[]) => Promise<void>;
@@ -32,14 +35,16 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
     .option('--verbose', 'print the cause of an error')
     .addHelpText(
       'after',
-      '\nExit status: 0 ok, 1 a failed command or check, 2 bad usage. Errors print one line\n(`hivedb: CODE: message`); --verbose adds the cause.',
+      '\nExit status: 0 ok, 1 a failed command or check, 2 bad usage, 130 stopped by Ctrl-C.\nErrors print one line (`hivedb: CODE: message`); --verbose adds the cause.',
     )
     .showHelpAfterError('(run hivedb --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => out.write(s),
       writeErr: (s) => out.error(s),
-      outputError: (s, write) => write(`hivedb: ${s.replace(/^error: /, '')}`),
+      // commander's messages quote what was typed (an unknown option): shown escaped
+      outputError: (s, write) =>
+        write(`hivedb: ${printable(s.replace(/^error: /, '').replace(/\n$/, ''))}\n`),
     });
 
   const bind = (cmd: Command, action: Action) => {
@@ -83,7 +88,16 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
     optimizeCommand,
   );
 
-  const ns = () => new Option('-n, --namespace <ns>', 'namespace (default shared_state)');
+  // parseNamespace runs while commander parses: a bad -n is exit 2 before anything is opened
+  const ns = () =>
+    new Option('-n, --namespace <ns>', 'namespace (default: shared_state)').argParser(
+      parseNamespace,
+    );
+  const onlyNs = () =>
+    new Option('-n, --namespace <ns>', 'only this namespace (default: every namespace)').argParser(
+      parseNamespace,
+    );
+  const force = 'replace an existing FILE (never a database, its -wal/-shm, or a file of the root)';
   bind(sub('get', 'print an entry as JSON').argument('<key>').addOption(ns()), getCommand);
   bind(
     sub('set', 'write an entry: VALUE is JSON unless --string')
@@ -98,21 +112,28 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
   );
   bind(sub('delete', 'delete an entry').argument('<key>').addOption(ns()), deleteCommand);
   bind(
-    sub('list', 'list live entries')
-      .addOption(ns())
+    sub('list', "list live entries, with the count of those left and the next page's cursor")
+      .addOption(onlyNs())
       .option('--prefix <p>', 'only keys starting with this')
-      .option('--limit <n>', 'at most this many', '100'),
+      .option('--limit <n>', `at most this many (1 to ${MAX_LIST_LIMIT})`, '100')
+      .option('--cursor <c>', 'the page after the one that printed this cursor'),
     listCommand,
   );
-  bind(sub('stats', "the store's statistics"), statsCommand);
+  bind(sub('stats', 'live entries, bytes and entries per namespace'), statsCommand);
 
-  bind(sub('backup', 'online backup of memory.db to FILE').argument('<file>'), backupCommand);
+  bind(
+    sub('backup', 'online backup of memory.db to FILE').argument('<file>').option('--force', force),
+    backupCommand,
+  );
   bind(
     sub('restore', "replace memory.db's contents with a checked backup").argument('<file>'),
     restoreCommand,
   );
   bind(
-    sub('export', 'entries as JSON Lines to FILE (or stdout)').argument('[file]').addOption(ns()),
+    sub('export', 'entries as JSON Lines to FILE (or stdout)')
+      .argument('[file]')
+      .addOption(onlyNs())
+      .option('--force', force),
     exportCommand,
   );
   bind(
@@ -123,6 +144,7 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
   bind(
     sub('report', 'the performance report from hive.db')
       .option('--html <file>', 'also write a self-contained HTML report')
+      .option('--force', force.replace('FILE', '--html file'))
       .option('--last <duration>', 'only the last part of the data (30s, 5m)'),
     reportCommand,
   );
@@ -136,7 +158,15 @@ export function buildProgram(out: Output, onAction: (p: Promise<void>) => void):
         'share of ordinary operations the monitors persist to hive.db',
         '0.05',
       )
-      .option('--fresh', 'delete memory.db and hive.db in the root first'),
+      .option('--force', force.replace('FILE', '--html file'))
+      .option(
+        '--fresh',
+        "first remove what earlier demos left in the demo's own namespaces (demo:*)",
+      )
+      .option(
+        '--allow-existing-data',
+        'run on a root that holds entries outside demo:* (the demo never touches them)',
+      ),
     demoCommand,
   );
   return program;
@@ -163,6 +193,9 @@ export async function run(
     get isTTY() {
       return output.isTTY;
     },
+    get closed() {
+      return output.closed;
+    },
   };
   const program = buildProgram(out, (p) => {
     pending = p;
@@ -174,13 +207,12 @@ export async function run(
     if (pending !== undefined) await pending;
     return 0;
   } catch (err) {
+    // The reader of stdout went away (`| head`): what failed is only the printing. Quietly 0.
+    if (output.closed === true) return 0;
     if (err instanceof CommanderError) {
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      )
-        return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // Help shown because no command was given is a usage error; `hivedb help` is not.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : EXIT_USAGE;
       if (wantsJson)
         out.write(
           `${JSON.stringify({ ok: false, error: { code: 'CLI_USAGE', message: err.message.replace(/^error: /, '') } })}\n`,

@@ -50,14 +50,15 @@ export function requireRoot(root: HiveRoot): void {
     );
 }
 
-/** Throws `CLI_NO_ROOT` unless the database file exists. */
+/** Throws `CLI_NO_ROOT` unless the root exists, `CLI_NO_DATABASE` unless the database file does. */
 export function requireDatabase(root: HiveRoot, which: 'memory' | 'hive'): string {
   requireRoot(root);
   const file = which === 'memory' ? root.memoryPath : root.hivePath;
   if (!existsSync(file))
     throw new CliError(
-      'CLI_NO_ROOT',
-      `no ${which}.db in ${root.dir} (run \`hivedb init --root ${root.dir}\` first)`,
+      'CLI_NO_DATABASE',
+      `no ${which}.db at ${file} (nothing was created; \`hivedb init --root ${root.dir}\` creates a root's databases)`,
+      { details: { file } },
     );
   return file;
 }

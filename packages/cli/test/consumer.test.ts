@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CliError, type Output, renderHtml, resolveRoot, run, VERSION } from '@hivedb/cli';
-
-function capture(): Output & { out: string; err: string } {
-  const o = {
-    out: '',
-    err: '',
-    isTTY: false,
-    write(t: string) {
-      o.out += t;
-    },
-    error(t: string) {
-      o.err += t;
-    },
-  };
-  return o;
-}
+import { CliError, renderHtml, resolveRoot, run, VERSION } from '@hivedb/cli';
+import { capture } from './helpers.js';
 
 describe('@hivedb/cli as a consumer imports it', () => {
   it('run() returns the exit status instead of exiting', async () => {

@@ -58,10 +58,13 @@ describe('backup, restore, export, import', () => {
     expect(JSON.parse((await hivedb(t.dir, ['get', 'a', '-n', 'alpha'])).stdout)).toEqual({ n: 1 });
   });
 
-  it('backup refuses to overwrite a file', async () => {
+  it('backup refuses to overwrite a file, a database even with --force', async () => {
     const r = await hivedb(t.dir, ['backup', 'snap.db']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^hivedb: CLI_IO: backup: .*snap\.db exists already/);
+    expect(r.stderr).toMatch(/^hivedb: CLI_UNSAFE_OUTPUT: backup: .*snap\.db is a SQLite database/);
+    const forced = await hivedb(t.dir, ['backup', 'snap.db', '--force']);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(/^hivedb: CLI_UNSAFE_OUTPUT: /);
   });
 
   it('restore refuses a corrupt backup, a non-SQLite file and a missing file, changing nothing', async () => {

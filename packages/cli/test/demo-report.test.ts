@@ -200,13 +200,14 @@ describe('demo and report', () => {
     expect(last.code).toBe(2);
   });
 
-  it('report on a root without hive.db exits 1', async () => {
+  it('report on a root without hive.db exits 1, creating nothing', async () => {
     const other = tempDir();
     try {
       mkdirSync(path.join(other.dir, '.hive-mind'));
       const r = await hivedb(other.dir, ['report']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^hivedb: CLI_NO_ROOT: no hive\.db in/);
+      expect(existsSync(path.join(other.dir, '.hive-mind', 'hive.db'))).toBe(false);
+      expect(r.stderr).toMatch(/^hivedb: CLI_NO_DATABASE: no hive\.db at .*hive\.db/);
     } finally {
       other.cleanup();
     }

@@ -1,22 +1,22 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import type { Pool } from '@hivedb/pool';
-import {
-  type IntegrityReport,
-  type MigrationStatus,
-  type OptimizeReport,
-  Migrator,
-  optimize,
-  validateIntegrity,
-} from '@hivedb/schema';
+import { existsSync } from 'node:fs';
+import { createPool } from '@hivedb/pool';
+import { Migrator, type OptimizeReport, optimize } from '@hivedb/schema';
 import type { CommandContext } from '../context.js';
 import { withPool } from '../context.js';
-import { CliError, describeError } from '../errors.js';
+import {
+  DATABASES,
+  type DatabaseName,
+  type DatabaseReport,
+  databaseFile,
+  type IntegrityLevel,
+  inspectDatabase,
+} from '../database/inspect.js';
+import { withMemoryReader } from '../database/memory-reader.js';
+import { CliError } from '../errors.js';
 import { formatBytes, table } from '../format.js';
-
-/** The databases of a root, in the order commands treat them. */
-export const DATABASES = ['memory', 'hive'] as const;
-/** `memory` or `hive`. */
-export type DatabaseName = (typeof DATABASES)[number];
+import { ensureDir } from '../io/ensure-dir.js';
+import { type HiveRoot, requireDatabase } from '../root.js';
+import { printable, safe } from '../terminal-text.js';
 
 /** Parses `--database` (`memory`, `hive` or `all`). */
 export function databasesOf(value: string | undefined, allowAll = true): DatabaseName[] {
@@ -28,23 +28,14 @@ export function databasesOf(value: string | undefined, allowAll = true): Databas
   );
 }
 
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
 /** `init`: creates the root and both databases, migrated to the newest migration. */
 export async function initCommand(ctx: CommandContext): Promise<void> {
-  mkdirSync(ctx.root.dir, { recursive: true });
+  ensureDir(ctx.root.dir);
   const results: { database: DatabaseName; applied: readonly string[]; backup: string | null }[] =
     [];
   for (const db of DATABASES) {
-    if (!existsSync(db === 'memory' ? ctx.root.memoryPath : ctx.root.hivePath)) {
+    if (!existsSync(databaseFile(ctx.root, db))) {
       // createPool makes the file; openPool only accepts an existing one.
-      const { createPool } = await import('@hivedb/pool');
       await createPool({ filename: `${db}.db`, root: ctx.root.dir, minConnections: 1 }).close();
     }
     const r = await withPool(ctx, db, (pool) => new Migrator(pool, { database: db }).migrate());
@@ -52,7 +43,7 @@ export async function initCommand(ctx: CommandContext): Promise<void> {
   }
   ctx.result({ root: ctx.root.dir, databases: results }, () =>
     [
-      `initialised ${ctx.root.dir}`,
+      safe`initialised ${ctx.root.dir}`,
       ...results.map(
         (r) =>
           `  ${r.database}.db: ${r.applied.length === 0 ? 'up to date' : `applied ${r.applied.join(', ')}`}`,
@@ -61,90 +52,35 @@ export async function initCommand(ctx: CommandContext): Promise<void> {
   );
 }
 
-interface DatabaseStatus {
-  readonly database: DatabaseName;
-  readonly file: string;
-  readonly bytes: number;
-  readonly walBytes: number;
-  readonly migrations: {
-    readonly applied: string[];
-    readonly pending: string[];
-    readonly drifted: string[];
-    readonly unknown: number;
-    readonly upToDate: boolean;
-  };
-  readonly quickCheck: { readonly ok: boolean; readonly problems: string[] };
+async function entriesByNamespace(root: HiveRoot): Promise<Record<string, number>> {
+  return withMemoryReader(root, async (r) => (await r.getStats()).namespaces);
 }
 
-function migrationSummary(s: MigrationStatus): DatabaseStatus['migrations'] {
-  return {
-    applied: s.applied.map((m) => m.tag),
-    pending: s.pending.map((m) => m.tag),
-    drifted: s.drifted.map((m) => m.tag),
-    unknown: s.unknown.length,
-    upToDate: s.upToDate,
-  };
+/** Every database of the root inspected at `level`; `CLI_NO_DATABASE` when one is missing. */
+async function inspectAll(root: HiveRoot, level: IntegrityLevel): Promise<DatabaseReport[]> {
+  for (const db of DATABASES) requireDatabase(root, db);
+  const reports: DatabaseReport[] = [];
+  for (const db of DATABASES) reports.push(await inspectDatabase(root, db, level));
+  return reports;
 }
 
-/** The problems an integrity report lists, one line each. */
-export function problemsOf(r: IntegrityReport): string[] {
-  return [
-    ...r.integrity.filter((l) => l !== 'ok'),
-    ...r.foreignKeys.map((f) => `foreign key: ${f.table} row ${f.rowid} → ${f.parent}`),
-    ...(r.schema ?? []).map((s) => `schema: ${s.message}`),
-    ...r.errors.map((e) => `${e.check}: ${e.message}${e.sqliteCode ? ` (${e.sqliteCode})` : ''}`),
-  ];
-}
-
-async function entriesByNamespace(pool: Pool): Promise<Record<string, number>> {
-  const rows = await pool.all<{ namespace: string; n: number }>(
-    'SELECT namespace, COUNT(*) AS n FROM shared_memory WHERE expires_at IS NULL OR expires_at > ? GROUP BY namespace ORDER BY namespace',
-    [Date.now()],
-  );
-  return Object.fromEntries(rows.map((r) => [r.namespace, r.n]));
-}
-
-/** `status`: sizes, WAL, migrations, entries per namespace, a quick integrity check. Exit 1 when a check fails. */
+/**
+ * `status`: sizes, WAL, migrations, entries per namespace, a quick integrity check and the schema
+ * against the definitions. Read-only. Exit 1 when a database is not sound: empty, not SQLite,
+ * another database's file, pending, drifted or unknown migrations, a failed check.
+ */
 export async function statusCommand(ctx: CommandContext): Promise<void> {
-  const dbs: DatabaseStatus[] = [];
-  let namespaces: Record<string, number> = {};
-  for (const db of DATABASES) {
-    const file = db === 'memory' ? ctx.root.memoryPath : ctx.root.hivePath;
-    let st: { mig: MigrationStatus; quick: IntegrityReport };
-    try {
-      st = await withPool(ctx, db, async (pool) => {
-        const mig = await new Migrator(pool, { database: db }).status();
-        const quick = await validateIntegrity(pool, { quick: true });
-        if (db === 'memory' && mig.applied.length > 0) namespaces = await entriesByNamespace(pool);
-        return { mig, quick };
-      });
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'CLI_NO_ROOT') throw err;
-      const empty = { applied: [], pending: [], drifted: [], unknown: 0, upToDate: false };
-      dbs.push({
-        database: db,
-        file,
-        bytes: fileSize(file),
-        walBytes: fileSize(`${file}-wal`),
-        migrations: empty,
-        quickCheck: { ok: false, problems: [`cannot open: ${describeError(err, false)}`] },
-      });
-      continue;
-    }
-    dbs.push({
-      database: db,
-      file,
-      bytes: fileSize(file),
-      walBytes: fileSize(`${file}-wal`),
-      migrations: migrationSummary(st.mig),
-      quickCheck: { ok: st.quick.ok, problems: problemsOf(st.quick) },
-    });
-  }
-  const ok = dbs.every((d) => d.quickCheck.ok && d.migrations.drifted.length === 0);
+  const dbs = (await inspectAll(ctx.root, 'quick')).map(({ integrity, ...d }) => ({
+    ...d,
+    quickCheck: { ok: d.ok, problems: d.problems },
+  }));
+  const namespaces = dbs[0]?.ok === true ? await entriesByNamespace(ctx.root) : {};
+  const ok = dbs.every((d) => d.ok);
   const total = Object.values(namespaces).reduce((a, b) => a + b, 0);
+  const count = (xs: readonly unknown[] | undefined) => (xs === undefined ? '-' : xs.length);
   ctx.result({ root: ctx.root.dir, ok, databases: dbs, entries: { total, namespaces } }, () =>
     [
-      `root ${ctx.root.dir}`,
+      safe`root ${ctx.root.dir}`,
       '',
       table(
         ['database', 'size', 'wal', 'applied', 'pending', 'drifted', 'quick check'],
@@ -152,12 +88,13 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
           `${d.database}.db`,
           formatBytes(d.bytes),
           formatBytes(d.walBytes),
-          d.migrations.applied.length,
-          d.migrations.pending.length,
-          d.migrations.drifted.length,
-          d.quickCheck.ok ? 'ok' : `FAILED: ${d.quickCheck.problems[0] ?? ''}`,
+          count(d.migrations?.applied),
+          count(d.migrations?.pending),
+          count(d.migrations?.drifted),
+          d.ok ? 'ok' : 'FAILED',
         ]),
       ),
+      ...dbs.flatMap((d) => d.problems.map((p) => `${d.database}.db: ${printable(p)}`)),
       '',
       `entries: ${total}`,
       ...(total > 0 ? [table(['namespace', 'entries'], Object.entries(namespaces))] : []),
@@ -166,7 +103,10 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   if (!ok)
     throw new CliError(
       'CLI_CHECK_FAILED',
-      'status: a database failed its quick check or has drifted migrations',
+      `status: ${dbs
+        .filter((d) => !d.ok)
+        .map((d) => `${d.database}.db: ${d.problems[0] ?? ''}`)
+        .join('; ')}`,
     );
 }
 
@@ -222,32 +162,25 @@ export async function rollbackCommand(
   );
 }
 
-/** `check`: the full integrity report of both databases. Exit 1 when anything is wrong. */
+/** `check`: the full integrity report of both databases. Read-only. Exit 1 when anything is wrong. */
 export async function checkCommand(ctx: CommandContext): Promise<void> {
-  const reports: (IntegrityReport | { filename: string; ok: false; openError: string })[] = [];
-  for (const db of DATABASES) {
-    const file = db === 'memory' ? ctx.root.memoryPath : ctx.root.hivePath;
-    reports.push(
-      await withPool(ctx, db, (pool) => validateIntegrity(pool, { definitions: db })).catch(
-        (err: unknown) => {
-          // A file SQLite cannot even open is the worst integrity finding, not a crash of `check`.
-          if ((err as { code?: unknown }).code === 'CLI_NO_ROOT') throw err;
-          return { filename: file, ok: false as const, openError: describeError(err, false) };
-        },
-      ),
-    );
-  }
+  const reports = await inspectAll(ctx.root, 'full');
   const ok = reports.every((r) => r.ok);
   ctx.result({ ok, databases: reports }, () =>
     reports
-      .map((r, i) => {
-        if ('openError' in r) return `${DATABASES[i]}.db: FAILED (cannot open)\n  - ${r.openError}`;
-        const problems = problemsOf(r);
-        return `${DATABASES[i]}.db: ${r.ok ? 'ok' : 'FAILED'} (integrity_check, foreign_key_check, schema; ${r.durationMs.toFixed(0)} ms)${problems.map((p) => `\n  - ${p}`).join('')}`;
-      })
+      .map(
+        (r) =>
+          `${r.database}.db: ${r.ok ? 'ok' : 'FAILED'} (migrations, integrity_check, foreign_key_check, schema${r.integrity === null ? '' : `; ${r.integrity.durationMs.toFixed(0)} ms`})${r.problems.map((p) => `\n  - ${printable(p)}`).join('')}`,
+      )
       .join('\n'),
   );
-  if (!ok) throw new CliError('CLI_CHECK_FAILED', 'check: integrity problems found (listed above)');
+  if (!ok) throw new CliError('CLI_CHECK_FAILED', 'check: problems found (listed above)');
+}
+
+/** `grew by 8.0 KiB`, `8.0 KiB freed` or `no change`. */
+function sizeChange(delta: number): string {
+  if (delta === 0) return 'no change';
+  return delta > 0 ? `grew by ${formatBytes(delta)}` : `${formatBytes(-delta)} freed`;
 }
 
 /** `optimize [--full]`: ANALYZE, vacuum, WAL checkpoint on both databases. */
@@ -266,7 +199,7 @@ export async function optimizeCommand(
     reports
       .map(
         (r, i) =>
-          `${DATABASES[i]}.db: ${formatBytes(r.before.total)} → ${formatBytes(r.after.total)} (${formatBytes(r.bytesFreed)} freed; vacuum ${r.vacuumed || 'skipped'})`,
+          `${DATABASES[i]}.db: ${formatBytes(r.before.total)} → ${formatBytes(r.after.total)} (${sizeChange(r.after.total - r.before.total)}; vacuum ${r.vacuumed || 'skipped'})`,
       )
       .join('\n'),
   );

@@ -1,103 +1,161 @@
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type CommandContext, withStore } from '../context.js';
+import { type CommandContext, type Output, withStore } from '../context.js';
+import { withMemoryReader } from '../database/memory-reader.js';
 import { CliError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { writeOutputFile } from '../io/output-file.js';
+import { SIDECAR_SUFFIXES } from '../io/sqlite-file.js';
+import { parseFilePath } from '../parse.js';
 import { createProgress } from '../progress.js';
+import type { HiveRoot } from '../root.js';
 import { feature } from '../store-features.js';
+import { safe } from '../terminal-text.js';
 
 type BackupFn = (
   file: string,
   options?: { onProgress?: (p: { totalPages: number; remainingPages: number }) => void },
 ) => Promise<{ path: string; bytes: number; durationMs: number }>;
 type RestoreFn = (file: string) => Promise<{ entries: number }>;
-type ExportFn = (options?: { namespace?: string }) => Readable;
 type ImportFn = (
   source: string,
   options?: { onProgress?: (p: { lines: number; entries: number }) => void },
 ) => Promise<{ lines: number; entries: number }>;
 
-function requireFile(file: string, what: string): string {
-  const abs = path.resolve(file);
-  let ok = false;
-  try {
-    ok = statSync(abs).isFile();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new CliError('CLI_IO', `${what}: no such file: ${abs}`);
-  return abs;
+/** Options of the commands that write a file. */
+export interface WriteFileOptions {
+  /** Replace an existing file (never a database, its sidecars or a file of the root). */
+  readonly force?: boolean;
 }
 
-/** `backup FILE`: an online backup of memory.db (writers may keep writing). */
-export async function backupCommand(ctx: CommandContext, file: string): Promise<void> {
-  const target = path.resolve(file);
-  if (existsSync(target))
-    throw new CliError('CLI_IO', `backup: ${target} exists already (choose a new file name)`);
-  const r = await withStore(ctx, async (store) => {
-    const backup = feature<BackupFn>(store, 'backup');
-    const bar = createProgress(ctx.out, 'backup', { unit: 'pages' });
-    try {
-      return await backup(target, {
-        onProgress: (p) => {
-          bar.total(p.totalPages);
-          bar.update(p.totalPages - p.remainingPages);
-        },
-      });
-    } finally {
-      bar.stop();
-    }
-  });
-  ctx.result(
-    r,
-    () =>
-      `backup of memory.db written to ${r.path} (${formatBytes(r.bytes)}, ${r.durationMs.toFixed(0)} ms)`,
+/** `backup FILE [--force]`: an online backup of memory.db (writers may keep writing). */
+export async function backupCommand(
+  ctx: CommandContext,
+  file: string,
+  opts: WriteFileOptions,
+): Promise<void> {
+  const options = { what: 'backup', force: opts.force === true };
+  const { path: written, result: r } = await writeOutputFile(ctx.root, file, options, (temp) =>
+    withStore(ctx, async (store) => {
+      const backup = feature<BackupFn>(store, 'backup');
+      const bar = createProgress(ctx.out, 'backup', { unit: 'pages' });
+      try {
+        return await backup(temp, {
+          onProgress: (p) => {
+            bar.total(p.totalPages);
+            bar.update(p.totalPages - p.remainingPages);
+          },
+        });
+      } finally {
+        bar.stop();
+      }
+    }),
   );
+  ctx.result(
+    { ...r, path: written },
+    () =>
+      safe`backup of memory.db written to ${written}` +
+      ` (${formatBytes(r.bytes)}, ${r.durationMs.toFixed(0)} ms)`,
+  );
+}
+
+/** Whether `file` is one of the root's live databases or their sidecars (hard links included). */
+function isLiveDatabase(root: HiveRoot, file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return [root.memoryPath, root.hivePath].some((db) =>
+    ['', ...SIDECAR_SUFFIXES].some((suffix) => {
+      const live = statSync(`${db}${suffix}`, { throwIfNoEntry: false });
+      return live !== undefined && st !== undefined && live.dev === st.dev && live.ino === st.ino;
+    }),
+  );
+}
+
+/**
+ * The absolute path of an input file (`restore FILE`, `import FILE`): `CLI_IO` when there is no
+ * such file, `CLI_USAGE` for a NUL byte or for a live database file of the root (its
+ * `memory.db`, `hive.db` or their sidecars: never a backup, never JSON Lines).
+ */
+function requireInputFile(ctx: CommandContext, file: string, what: string): string {
+  const abs = path.resolve(parseFilePath(file, what));
+  if (statSync(abs, { throwIfNoEntry: false })?.isFile() !== true)
+    throw new CliError('CLI_IO', `${what}: no such file: ${abs}`);
+  if (isLiveDatabase(ctx.root, abs))
+    throw new CliError(
+      'CLI_USAGE',
+      safe`${what}: ${abs} is a live database file of the root, not ` +
+        (what === 'restore' ? 'a backup (`hivedb backup FILE` writes one)' : 'JSON Lines'),
+    );
+  return abs;
 }
 
 /** `restore FILE`: replaces memory.db's contents with a backup's, after checking it. */
 export async function restoreCommand(ctx: CommandContext, file: string): Promise<void> {
-  const source = requireFile(file, 'restore');
+  const source = requireInputFile(ctx, file, 'restore');
   const r = await withStore(ctx, (store) => feature<RestoreFn>(store, 'restore')(source));
-  ctx.result({ file: source, ...r }, () => `restored ${r.entries} entries from ${source}`);
+  ctx.result({ file: source, ...r }, () => safe`restored ${r.entries} entries from ${source}`);
 }
 
-/** `export [FILE] [-n NS]`: JSON Lines of every entry, to FILE or stdout. */
+/** A stream into `out.write`, which fails once its reader went away (so the export stops). */
+function outputStream(out: Output): Writable {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      if (out.closed === true) return done(new CliError('CLI_IO', 'stdout was closed'));
+      try {
+        out.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+}
+
+/** Pipes `source` into `sink`, counting its lines on the progress bar. */
+async function copyLines(source: Readable, sink: Writable, ctx: CommandContext, quiet: boolean) {
+  let lines = 0;
+  const bar = createProgress(ctx.out, 'export', { quiet, unit: 'entries' });
+  source.setEncoding('utf8');
+  source.on('data', (s: string) => {
+    for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) lines++;
+    bar.update(lines);
+  });
+  try {
+    await pipeline(source, sink);
+  } finally {
+    bar.stop();
+  }
+  return lines;
+}
+
+/** `export [FILE] [-n NS] [--force]`: JSON Lines of every entry, to FILE or stdout. Read-only. */
 export async function exportCommand(
   ctx: CommandContext,
   file: string | undefined,
-  opts: { namespace?: string },
+  opts: { namespace?: string } & WriteFileOptions,
 ): Promise<void> {
-  const target = file === undefined || file === '-' ? null : path.resolve(file);
-  if (target === null && ctx.json)
+  const toStdout = file === undefined || file === '-';
+  if (toStdout && ctx.json)
     throw new CliError('CLI_USAGE', 'export --json needs a FILE: stdout carries the JSON Lines');
-  let lines = 0;
-  await withStore(ctx, async (store) => {
-    const stream = feature<ExportFn>(
-      store,
-      'export',
-    )(opts.namespace === undefined ? {} : { namespace: opts.namespace });
-    const bar = createProgress(ctx.out, 'export', {
-      quiet: target === null,
-      unit: 'entries',
-    });
-    stream.on('data', (chunk: Buffer | string) => {
-      const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-      for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) lines++;
-      bar.update(lines);
-    });
-    try {
-      await pipeline(stream, target === null ? process.stdout : createWriteStream(target), {
-        end: target !== null,
-      });
-    } finally {
-      bar.stop();
-    }
-  });
-  if (target !== null)
-    ctx.result({ file: target, entries: lines }, () => `exported ${lines} entries to ${target}`);
+  const namespace = opts.namespace === undefined ? {} : { namespace: opts.namespace };
+  if (toStdout) {
+    await withMemoryReader(ctx.root, (reader) =>
+      copyLines(reader.export(namespace), outputStream(ctx.out), ctx, true),
+    );
+    return;
+  }
+  const options = { what: 'export', force: opts.force === true };
+  const { path: written, result: lines } = await writeOutputFile(ctx.root, file, options, (temp) =>
+    withMemoryReader(ctx.root, (reader) =>
+      copyLines(reader.export(namespace), createWriteStream(temp, { flags: 'wx' }), ctx, false),
+    ),
+  );
+  ctx.result(
+    { file: written, entries: lines },
+    () => safe`exported ${lines} entries to ${written}`,
+  );
 }
 
 async function countLines(file: string): Promise<number> {
@@ -112,7 +170,7 @@ async function countLines(file: string): Promise<number> {
 
 /** `import FILE`: JSON Lines as written by `export`; all or nothing. */
 export async function importCommand(ctx: CommandContext, file: string): Promise<void> {
-  const source = requireFile(file, 'import');
+  const source = requireInputFile(ctx, file, 'import');
   const total = await countLines(source);
   const r = await withStore(ctx, async (store) => {
     const run = feature<ImportFn>(store, 'import');
@@ -126,6 +184,6 @@ export async function importCommand(ctx: CommandContext, file: string): Promise<
   });
   ctx.result(
     { file: source, ...r },
-    () => `imported ${r.entries} entries (${r.lines} lines) from ${source}`,
+    () => safe`imported ${r.entries} entries (${r.lines} lines) from ${source}`,
   );
 }

@@ -1,35 +1,34 @@
-import { DATA_TYPES, type DataType } from '@hivedb/store';
+import { DATA_TYPES, DEFAULT_STORE_OPTIONS, type DataType } from '@hivedb/store';
 import { type CommandContext, withStore } from '../context.js';
+import { withMemoryReader } from '../database/memory-reader.js';
 import { CliError } from '../errors.js';
 import { formatBytes, table } from '../format.js';
 import { parseInteger, parseJson } from '../parse.js';
+import { printableJson, quoted, safe } from '../terminal-text.js';
 
-/** Options shared by the store commands. */
+/** Options shared by the store commands. `namespace` was checked by `parseNamespace`. */
 export interface KvOptions {
   readonly namespace?: string;
 }
 
-function nsLabel(ns: string | undefined): string {
-  return ns ?? 'shared_state';
+/** The namespace a command without `-n` uses: the store's default. */
+export function namespaceOf(opts: KvOptions): string {
+  return opts.namespace ?? DEFAULT_STORE_OPTIONS.defaultNamespace;
 }
 
-/** `get KEY [-n NS]`: prints the value as JSON. Exit 1 when there is no live entry. */
+function notFound(key: string, namespace: string): CliError {
+  return new CliError('CLI_NOT_FOUND', `no entry ${quoted(key)} in namespace ${quoted(namespace)}`);
+}
+
+/** `get KEY [-n NS]`: prints the value as JSON. Exit 1 when there is no live entry. Read-only. */
 export async function getCommand(ctx: CommandContext, key: string, opts: KvOptions): Promise<void> {
-  const r = await withStore(ctx, (store) =>
-    store.get(key, {
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      includeMetadata: true,
-    }),
+  const namespace = namespaceOf(opts);
+  const res = await withMemoryReader(ctx.root, (r) =>
+    r.get(key, { namespace, includeMetadata: true }),
   );
-  const res = r as { value: unknown; metadata: unknown; found: boolean };
-  if (!res.found)
-    throw new CliError(
-      'CLI_NOT_FOUND',
-      `no entry ${JSON.stringify(key)} in namespace ${JSON.stringify(nsLabel(opts.namespace))}`,
-    );
-  ctx.result(
-    { key, namespace: nsLabel(opts.namespace), value: res.value, metadata: res.metadata },
-    () => JSON.stringify(res.value, null, 2),
+  if (!res.found) throw notFound(key, namespace);
+  ctx.result({ key, namespace, value: res.value, metadata: res.metadata }, () =>
+    printableJson(JSON.stringify(res.value, null, 2)),
   );
 }
 
@@ -48,6 +47,7 @@ export async function setCommand(
   raw: string,
   opts: SetCommandOptions,
 ): Promise<void> {
+  const namespace = namespaceOf(opts);
   const value = opts.string === true ? raw : parseJson(raw, 'VALUE');
   const ttl = parseInteger(opts.ttl, '--ttl', 1);
   const types: readonly string[] = Object.values(DATA_TYPES);
@@ -63,16 +63,17 @@ export async function setCommand(
     );
   const r = await withStore(ctx, (store) =>
     store.set(key, value as never, {
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      namespace,
       ...(ttl === undefined ? {} : { ttl }),
       ...(opts.type === undefined ? {} : { dataType: opts.type as DataType }),
       agentId: opts.agent ?? 'hivedb-cli',
     }),
   );
   ctx.result(
-    { key, namespace: nsLabel(opts.namespace), ...r },
+    { key, namespace, ...r },
     () =>
-      `set ${nsLabel(opts.namespace)}:${key} (version ${r.version}, ${formatBytes(r.size)}${r.expiresAt ? `, expires ${new Date(r.expiresAt).toISOString()}` : ''})`,
+      safe`set ${namespace}:${key}` +
+      ` (version ${r.version}, ${formatBytes(r.size)}${r.expiresAt ? `, expires ${new Date(r.expiresAt).toISOString()}` : ''})`,
   );
 }
 
@@ -82,71 +83,17 @@ export async function deleteCommand(
   key: string,
   opts: KvOptions,
 ): Promise<void> {
+  const namespace = namespaceOf(opts);
   const existed = await withStore(ctx, (store) =>
-    store.delete(key, {
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      agentId: 'hivedb-cli',
-    }),
+    store.delete(key, { namespace, agentId: 'hivedb-cli' }),
   );
-  if (!existed)
-    throw new CliError(
-      'CLI_NOT_FOUND',
-      `no entry ${JSON.stringify(key)} in namespace ${JSON.stringify(nsLabel(opts.namespace))}`,
-    );
-  ctx.result(
-    { key, namespace: nsLabel(opts.namespace), deleted: true },
-    () => `deleted ${nsLabel(opts.namespace)}:${key}`,
-  );
+  if (!existed) throw notFound(key, namespace);
+  ctx.result({ key, namespace, deleted: true }, () => safe`deleted ${namespace}:${key}`);
 }
 
-/** Options of `list`. */
-export interface ListCommandOptions extends KvOptions {
-  readonly prefix?: string;
-  readonly limit?: string;
-}
-
-/** `list [-n NS] [--prefix P] [--limit N]`: live entries, in key order (every namespace when none is given). */
-export async function listCommand(ctx: CommandContext, opts: ListCommandOptions): Promise<void> {
-  const limit = parseInteger(opts.limit, '--limit', 1) ?? 100;
-  const entries = await withStore(ctx, async (store) => {
-    const namespaces =
-      opts.namespace !== undefined
-        ? [opts.namespace]
-        : Object.keys((await store.getStats()).namespaces).sort();
-    const out = [];
-    for (const ns of namespaces) {
-      if (out.length >= limit) break;
-      const page = await store.list({
-        namespace: ns,
-        ...(opts.prefix ? { prefix: opts.prefix } : {}),
-        limit: limit - out.length,
-      });
-      out.push(...page.entries);
-    }
-    return out;
-  });
-  ctx.result({ entries }, () =>
-    entries.length === 0
-      ? 'no entries'
-      : table(
-          ['namespace', 'key', 'type', 'version', 'value'],
-          entries.map((e) => {
-            const v = JSON.stringify(e.value);
-            return [
-              e.namespace,
-              e.key,
-              e.dataType,
-              e.version,
-              v.length > 60 ? `${v.slice(0, 59)}…` : v,
-            ];
-          }),
-        ),
-  );
-}
-
-/** `stats`: the store's statistics (entries, bytes, namespaces). */
+/** `stats`: live entries, bytes and entries per namespace. Read-only. */
 export async function statsCommand(ctx: CommandContext): Promise<void> {
-  const stats = await withStore(ctx, (store) => store.getStats());
+  const stats = await withMemoryReader(ctx.root, (r) => r.getStats());
   ctx.result(stats, () =>
     [
       `entries: ${stats.entryCount} (${formatBytes(stats.memoryUsage)} of JSON)`,

@@ -1,26 +1,33 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { type CommandContext, withPool } from '../context.js';
-import { CliError } from '../errors.js';
+import { writeFileSync } from 'node:fs';
+import type { CommandContext } from '../context.js';
+import { openDatabaseForReading } from '../database/inspect.js';
 import { formatCount, formatMs, table } from '../format.js';
+import { checkOutputPath, type OutputFileOptions, writeOutputFile } from '../io/output-file.js';
 import { parseDuration } from '../parse.js';
+import type { HiveRoot } from '../root.js';
 import { type ReportData, readReportData } from '../report/data.js';
 import { renderHtml } from '../report/html.js';
+import { safe } from '../terminal-text.js';
 
 /** Options of `report`. */
 export interface ReportCommandOptions {
   readonly html?: string;
   /** Only the last part of the data: `5m`, `30s`. */
   readonly last?: string;
+  /** Replace an existing `--html` file (never a database or a file of the root). */
+  readonly force?: boolean;
 }
 
 /** The report as terminal text. */
 export function renderText(d: ReportData): string {
   if (d.range === null)
-    return `no performance samples in ${d.source} yet (run \`hivedb demo\`, or attach a monitor with persistence)`;
+    return (
+      safe`no performance samples in ${d.source} yet` +
+      ' (run `hivedb demo`, or attach a monitor with persistence)'
+    );
   const secs = Math.max(1, (d.range.to - d.range.from) / 1000);
   const out = [
-    `performance report: ${d.source}`,
+    safe`performance report: ${d.source}`,
     `${formatCount(d.samples)} samples over ${secs.toFixed(0)} s (${new Date(d.range.from).toISOString()} – ${new Date(d.range.to).toISOString()})`,
   ];
   if (d.demo !== null)
@@ -76,34 +83,41 @@ export function renderText(d: ReportData): string {
   out.push('', d.alerts.length === 0 ? 'alerts: none' : `alerts (${d.alerts.length}):`);
   for (const a of d.alerts)
     out.push(
-      `  ${new Date(a.at).toISOString().slice(11, 19)} [${a.severity}] ${a.type}: ${a.message}`,
+      safe`  ${new Date(a.at).toISOString().slice(11, 19)} [${a.severity}] ${a.type}: ${a.message}`,
     );
   return out.join('\n');
 }
 
-/** Writes the HTML report of `data` to `file` (folders created); returns the absolute path. */
-export function writeHtmlReport(data: ReportData, file: string): string {
-  const abs = path.resolve(file);
-  try {
-    mkdirSync(path.dirname(abs), { recursive: true });
-    writeFileSync(abs, renderHtml(data));
-  } catch (cause) {
-    throw new CliError(
-      'CLI_IO',
-      `could not write the HTML report to ${abs}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  return abs;
+/**
+ * Writes the HTML report of `data` to `file` (folders created) by the one rule of output files
+ * (`CLI_UNSAFE_OUTPUT`: never over a database or a file of the root; an existing file only with
+ * `force`); returns the absolute path.
+ */
+export async function writeHtmlReport(
+  root: HiveRoot,
+  data: ReportData,
+  file: string,
+  options: OutputFileOptions,
+): Promise<string> {
+  const html = renderHtml(data);
+  const { path } = await writeOutputFile(root, file, options, (temp) =>
+    writeFileSync(temp, html, { flag: 'wx' }),
+  );
+  return path;
 }
 
-/** `report [--json] [--html FILE] [--last 5m]`: the performance report from hive.db. */
+/** `report [--json] [--html FILE [--force]] [--last 5m]`: the performance report from hive.db. Read-only on hive.db. */
 export async function reportCommand(
   ctx: CommandContext,
   opts: ReportCommandOptions,
 ): Promise<void> {
   const lastMs = parseDuration(opts.last, '--last');
-  const data = await withPool(ctx, 'hive', async (pool) => {
+  const htmlOptions = { what: 'report --html', force: opts.force === true };
+  // The target is checked before hive.db is opened: a refused file costs nothing.
+  if (opts.html !== undefined) checkOutputPath(ctx.root, opts.html, htmlOptions);
+  const pool = await openDatabaseForReading(ctx.root, 'hive');
+  let data: ReportData;
+  try {
     let since: number | undefined;
     if (lastMs !== undefined) {
       const hi = await pool.get<{ hi: number | null }>(
@@ -111,12 +125,15 @@ export async function reportCommand(
       );
       since = (hi?.hi ?? Date.now()) - lastMs;
     }
-    return readReportData(pool, ctx.root.hivePath, since === undefined ? {} : { since });
-  });
-  const html = opts.html === undefined ? null : writeHtmlReport(data, opts.html);
+    data = await readReportData(pool, ctx.root.hivePath, since === undefined ? {} : { since });
+  } finally {
+    await pool.close();
+  }
+  const html =
+    opts.html === undefined ? null : await writeHtmlReport(ctx.root, data, opts.html, htmlOptions);
   if (ctx.json) ctx.result({ ...data, html }, () => '');
   else {
     ctx.result(data, () => renderText(data));
-    if (html !== null) ctx.out.write(`HTML report written to ${html}\n`);
+    if (html !== null) ctx.out.write(safe`HTML report written to ${html}\n`);
   }
 }

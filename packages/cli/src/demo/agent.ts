@@ -14,11 +14,14 @@ import {
   type AgentConfig,
   type AgentMessage,
   binOfMs,
+  DEMO_NAMESPACES,
   demoKeys,
   HIST_BINS,
   type OpKind,
+  type ParentMessage,
   rng,
 } from './protocol.js';
+import { trackUtilization } from './utilization.js';
 
 type LockApi = {
   acquireLock(
@@ -37,8 +40,8 @@ type FeedApi = {
 };
 
 const RESULT_SLOTS = 20;
-const NS_RESULTS = 'task_results';
-const NS_COUNTERS = 'metrics';
+const NS_RESULTS = DEMO_NAMESPACES.results;
+const NS_COUNTERS = DEMO_NAMESPACES.counters;
 const WEIGHTS: [OpKind, number][] = [
   ['write', 25],
   ['read', 35],
@@ -48,6 +51,8 @@ const WEIGHTS: [OpKind, number][] = [
   ['list', 15],
 ];
 const LOCK_CONTENTION = new Set(['STORE_LOCK_HELD', 'STORE_LOCK_TIMEOUT']);
+/** The longest the work loop runs without letting the event loop turn (ms). */
+const YIELD_EVERY_MS = 20;
 
 function send(msg: AgentMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -129,11 +134,20 @@ async function main(cfg: AgentConfig): Promise<void> {
     : null;
   await send({ type: 'ready', index: cfg.index, features: { locks, feed } });
   // Every agent starts at the same moment, once all are open: the parent says when to stop.
+  // Ctrl-C (SIGINT to the whole process group, or the parent's `stop`) ends the work early and
+  // the agent still reports what it did; so does a parent that went away.
+  let stopped = false;
   const deadline = await new Promise<number>((resolve) => {
-    process.once('message', (m: { type?: string; deadline?: number }) =>
-      resolve(Number(m.deadline ?? 0)),
-    );
-    process.once('disconnect', () => resolve(0));
+    const stop = () => {
+      stopped = true;
+      resolve(0);
+    };
+    process.on('message', (m: ParentMessage) => {
+      if (m.type === 'start') resolve(Number(m.deadline));
+      else stop();
+    });
+    process.on('SIGINT', stop);
+    process.once('disconnect', stop);
   });
 
   const byKind: Record<string, number> = {};
@@ -151,41 +165,18 @@ async function main(cfg: AgentConfig): Promise<void> {
   let staleTokens = 0;
   let slot = 0;
 
-  // Utilisation of the store's pool of memory.db, time-weighted: its connections are leased only
-  // while work runs (a read snapshot lasts one macrotask), so a timer sampling `stats()` between
-  // macrotasks would always see them idle. Every lease and release emits `utilization`; the time
-  // spent at each leased count is summed, and each tick reports leased time / (elapsed × max).
-  let leased = 0;
-  let maxConnections = Math.max(1, storePool.stats().maxConnections);
-  let lastAt = performance.now();
-  let tickStart = lastAt;
-  let leasedMs = 0;
-  let waiting = 0;
-  storePool.events.on('utilization', (u) => {
-    const now = performance.now();
-    leasedMs += leased * (now - lastAt);
-    lastAt = now;
-    leased = u.leased;
-    maxConnections = Math.max(1, u.max);
-    waiting = Math.max(waiting, u.waiting);
-  });
+  const utilization = trackUtilization(storePool);
   const ticker = setInterval(() => {
-    const now = performance.now();
-    leasedMs += leased * (now - lastAt);
-    lastAt = now;
-    const elapsed = now - tickStart;
+    const u = utilization.sample();
     void send({
       type: 'tick',
       index: cfg.index,
       ops,
       errors,
-      poolPct: elapsed > 0 ? Math.min(100, (leasedMs / (elapsed * maxConnections)) * 100) : 0,
-      waiting,
+      poolPct: u.pct,
+      waiting: u.waiting,
       changes,
     });
-    tickStart = now;
-    leasedMs = 0;
-    waiting = 0;
   }, 500);
   ticker.unref();
 
@@ -217,7 +208,14 @@ async function main(cfg: AgentConfig): Promise<void> {
   };
 
   const started = performance.now();
-  while (Date.now() < deadline) {
+  let yielded = started;
+  while (!stopped && Date.now() < deadline) {
+    // Operations served from the cache settle without I/O: a run of them never lets the event
+    // loop turn, and the parent's `stop` (or Ctrl-C), ticks and timers would wait for the deadline.
+    if (performance.now() - yielded >= YIELD_EVERY_MS) {
+      await new Promise<void>((r) => setImmediate(r));
+      yielded = performance.now();
+    }
     const kind = nextKind();
     const t0 = performance.now();
     try {

@@ -1,3 +1,17 @@
+/** Every namespace the demo writes begins with this; it never reads or writes another. */
+export const DEMO_PREFIX = 'demo:';
+
+/** The demo's namespaces: agents' results, and the shared counters. */
+export const DEMO_NAMESPACES = Object.freeze({
+  results: `${DEMO_PREFIX}task_results`,
+  counters: `${DEMO_PREFIX}metrics`,
+});
+
+/** Whether `namespace` is one of the demo's own (`demo:…`). */
+export function isDemoNamespace(namespace: string): boolean {
+  return namespace.startsWith(DEMO_PREFIX);
+}
+
 /** What the demo's parent tells an agent process (JSON in `HIVEDB_DEMO_AGENT`). */
 export interface AgentConfig {
   readonly index: number;
@@ -7,7 +21,7 @@ export interface AgentConfig {
   readonly dir: string;
   readonly projectRoot: string;
   readonly sampleRate: number;
-  /** Shared counters agents increment (`demo:counter:<runId>:<i>` in namespace `metrics`). */
+  /** Shared counters agents increment (`demo:counter:<runId>:<i>` in namespace `demo:metrics`). */
   readonly counters: number;
   /** Lock-guarded counters (read, add one, write, under a lock with a fencing token). */
   readonly guarded: number;
@@ -34,11 +48,13 @@ export function binUpperMs(bin: number): number {
   return bin === 0 ? 0.001 : 2 ** (bin / 8) / 1000;
 }
 
-/** The parent's one message to an agent: start now, stop starting operations at `deadline` (ms since the epoch). */
-export interface StartMessage {
-  readonly type: 'start';
-  readonly deadline: number;
-}
+/**
+ * The parent's messages to an agent: `start` now and stop starting operations at `deadline` (ms
+ * since the epoch); `stop` at once (Ctrl-C), then report what was done as usual.
+ */
+export type ParentMessage =
+  | { readonly type: 'start'; readonly deadline: number }
+  | { readonly type: 'stop' };
 
 /** Messages from an agent to the parent, over the IPC channel. */
 export type AgentMessage =

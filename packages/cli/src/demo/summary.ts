@@ -1,5 +1,7 @@
 import { formatCount, formatMs } from '../format.js';
+import { printable } from '../terminal-text.js';
 import { binUpperMs, HIST_BINS } from './protocol.js';
+import type { AgentOutcome } from './swarm.js';
 
 /** The demo's closing figures (also stored in hive.db as the `hivedb:demo` row). */
 export interface DemoSummary {
@@ -33,7 +35,71 @@ export interface DemoSummary {
   readonly integrityOk: boolean;
   readonly integrityProblems: string[];
   readonly report: string | null;
+  /** Stopped early by Ctrl-C (SIGINT): the figures cover the work done until then. */
+  readonly interrupted: boolean;
+  /** The agents' process ids (all exited by the time the summary is printed). */
+  readonly agentPids: readonly number[];
   readonly ok: boolean;
+}
+
+/** What the agents' final reports add up to. */
+export interface Tally {
+  readonly operations: number;
+  readonly errors: number;
+  readonly lockContention: number;
+  readonly staleTokens: number;
+  readonly changes: number;
+  /** The longest an agent worked (ms). */
+  readonly elapsedMs: number;
+  readonly hist: number[];
+  readonly byKind: Record<string, number>;
+  readonly errorCodes: Record<string, number>;
+  /** Successful increments per shared counter, and guarded updates per guarded counter. */
+  readonly increments: number[];
+  readonly guardedUpdates: number[];
+  /** `agent-3: why`, for each agent that gave no report. */
+  readonly failedAgents: string[];
+}
+
+/** Adds up the agents' final reports (`counters` shared, `guarded` lock-guarded counters). */
+export function tally(outcomes: readonly AgentOutcome[], counters: number, guarded: number): Tally {
+  const t = {
+    operations: 0,
+    errors: 0,
+    lockContention: 0,
+    staleTokens: 0,
+    changes: 0,
+    elapsedMs: 0,
+    hist: new Array<number>(HIST_BINS).fill(0),
+    byKind: {} as Record<string, number>,
+    errorCodes: {} as Record<string, number>,
+    increments: new Array<number>(counters).fill(0),
+    guardedUpdates: new Array<number>(guarded).fill(0),
+    failedAgents: [] as string[],
+  };
+  for (const o of outcomes) {
+    const d = o.done;
+    if (d === null) {
+      t.failedAgents.push(`agent-${o.index}: ${o.failure ?? 'no report'}`);
+      continue;
+    }
+    t.operations += d.ops;
+    t.errors += d.errors;
+    t.lockContention += d.lockWaits;
+    t.staleTokens += d.staleTokens;
+    t.changes += d.changes;
+    t.elapsedMs = Math.max(t.elapsedMs, d.elapsedMs);
+    mergeHist(t.hist, d.hist);
+    for (const [k, n] of Object.entries(d.byKind)) t.byKind[k] = (t.byKind[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(d.errorCodes)) t.errorCodes[k] = (t.errorCodes[k] ?? 0) + n;
+    d.increments.forEach((n, i) => {
+      t.increments[i] = (t.increments[i] ?? 0) + n;
+    });
+    d.guardedUpdates.forEach((n, i) => {
+      t.guardedUpdates[i] = (t.guardedUpdates[i] ?? 0) + n;
+    });
+  }
+  return t;
 }
 
 /** Adds `src` into `dst` bin by bin. */
@@ -62,23 +128,25 @@ export function renderSummary(s: DemoSummary): string {
     .join(', ');
   return [
     '',
-    `demo ${s.ok ? 'finished' : 'FAILED'}: ${s.agents} agent processes for ${(s.durationMs / 1000).toFixed(1)} s (${(s.wallMs / 1000).toFixed(1)} s in all)`,
+    `demo ${s.interrupted ? 'INTERRUPTED (partial figures)' : s.ok ? 'finished' : 'FAILED'}: ${s.agents} agent processes for ${(s.durationMs / 1000).toFixed(1)} s (${(s.wallMs / 1000).toFixed(1)} s in all)`,
     `  operations     ${formatCount(s.operations)} (${kinds})`,
     `  throughput     ${formatCount(s.throughput)} ops/s`,
     `  latency        p50 ${formatMs(s.p50Ms)}, p99 ${formatMs(s.p99Ms)}`,
     `  errors         ${s.errors}${
       s.errors > 0
         ? ` (${Object.entries(s.errorCodes)
-            .map(([c, n]) => `${c} ${n}`)
+            .map(([c, n]) => `${printable(c)} ${n}`)
             .join(', ')})`
         : ''
     }`,
     `  lost updates   ${s.lostUpdates} (checked: ${formatCount(s.increments.expected)} counted increments, counters hold ${formatCount(s.increments.actual)}; ${formatCount(s.guardedUpdates.expected)} ${s.guardedUpdates.via === 'locks' ? 'lock-guarded' : 'atomic'} updates, counters hold ${formatCount(s.guardedUpdates.actual)})${s.phantomUpdates > 0 ? `; ${s.phantomUpdates} updates no agent counted` : ''}`,
     `  locks          ${s.guardedUpdates.via === 'locks' ? `${formatCount(s.lockContention)} waits gave up, ${s.staleTokens} stale fencing tokens refused` : 'skipped'}`,
     `  change feed    ${s.changesSeen === null ? 'skipped' : `${formatCount(s.changesSeen)} changes delivered to subscribers`}`,
-    `  integrity      ${s.integrityOk ? 'ok' : `FAILED: ${s.integrityProblems.join('; ')}`}`,
-    ...(s.failedAgents.length > 0 ? [`  failed agents  ${s.failedAgents.join('; ')}`] : []),
+    `  integrity      ${s.integrityOk ? 'ok' : `FAILED: ${printable(s.integrityProblems.join('; '))}`}`,
+    ...(s.failedAgents.length > 0
+      ? [`  failed agents  ${printable(s.failedAgents.join('; '))}`]
+      : []),
     ...(s.skipped.length > 0 ? [`  skipped        ${s.skipped.join('; ')}`] : []),
-    ...(s.report !== null ? [`  report         ${s.report}`] : []),
+    ...(s.report !== null ? [`  report         ${printable(s.report)}`] : []),
   ].join('\n');
 }
