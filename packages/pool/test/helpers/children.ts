@@ -221,3 +221,28 @@ export function startConsumer(kind: 'mjs' | 'cjs', args: readonly string[] = [])
   requireBuiltEntry();
   return spawnNode(join(childrenDir, `consumer.${kind}`), args);
 }
+
+/** What a WAL agent does (see children/wal-agent.mjs). */
+export type WalAgentMode = 'idle' | 'write' | 'read' | 'exit';
+
+/**
+ * Starts a child process that opens the built pool on `<root>/<filename>` with `options` and
+ * works in `mode` until it is killed, printing its `wal`, `checkpoint` and `error` events as JSON
+ * lines. Resolves once its pool is open.
+ */
+export async function startWalAgent(
+  root: string,
+  filename: string,
+  mode: WalAgentMode,
+  options: Record<string, unknown> = {},
+): Promise<Child> {
+  requireBuiltEntry();
+  const child = spawnNode(join(childrenDir, 'wal-agent.mjs'), [
+    root,
+    filename,
+    mode,
+    JSON.stringify(options),
+  ]);
+  await child.waitForLine((l) => l === 'ready');
+  return child;
+}

@@ -13,6 +13,8 @@ export {
   startPoolCloseBound,
   startPoolLifecycle,
   startPoolWriter,
+  startWalAgent,
+  type WalAgentMode,
   writeInChild,
   writeInChildSync,
 } from './children.js';
