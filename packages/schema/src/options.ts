@@ -54,6 +54,12 @@ export interface IntegrityOptions {
   readonly definitions?: DefinitionsOption;
 }
 
+/** Options of `inspectDatabase(file, database, options)`. */
+export interface InspectOptions {
+  /** `quick_check` (O(N), skips index cross-checks) instead of `integrity_check`. Default false. */
+  readonly quick?: boolean;
+}
+
 /** Options of `optimize(pool, options)`. */
 export interface OptimizeOptions {
   /** Run `ANALYZE` (full statistics) besides `PRAGMA optimize`. Default true. */
@@ -84,6 +90,7 @@ export interface SchemaManagerOptions {
 export const DEFAULT_SCHEMA_OPTIONS = Object.freeze({
   migrator: Object.freeze({ backup: true as BackupOption, lockTimeoutMs: 10_000 }),
   integrity: Object.freeze({ quick: false, definitions: false as DefinitionsOption }),
+  inspect: Object.freeze({ quick: false }),
   optimize: Object.freeze({
     analyze: true,
     vacuum: 'incremental' as 'full' | 'incremental' | false,
@@ -231,6 +238,14 @@ export function resolveIntegrityOptions(
     quick: (raw.quick as boolean | undefined) ?? d.quick,
     definitions: (defs as DefinitionsOption | undefined) ?? d.definitions,
   };
+}
+
+/** Applies defaults to `InspectOptions`. */
+export function resolveInspectOptions(input: InspectOptions | undefined): Required<InspectOptions> {
+  const raw = objectOf('inspectDatabase', input, ['quick']);
+  if (raw.quick !== undefined && typeof raw.quick !== 'boolean')
+    throw invalidOption('quick', raw.quick, 'true or false');
+  return { quick: (raw.quick as boolean | undefined) ?? DEFAULT_SCHEMA_OPTIONS.inspect.quick };
 }
 
 /** `OptimizeOptions` with defaults applied. */

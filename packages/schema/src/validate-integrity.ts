@@ -11,6 +11,7 @@ import {
 import { foreignKeyViolations } from './raw-connection.js';
 import { schemaFor } from './schema-for.js';
 import { diffSchemas } from './schema-diff.js';
+import type { TableShape } from './table-shape.js';
 import type { ForeignKeyViolation, IntegrityReport, SchemaIssue } from './types.js';
 
 type CheckError = IntegrityReport['errors'][number];
@@ -46,9 +47,26 @@ export async function validateIntegrity(
   pool: Pool,
   options?: IntegrityOptions,
 ): Promise<IntegrityReport> {
-  const started = performance.now();
   const opts = resolveIntegrityOptions(options);
-  const check = opts.quick ? 'quick_check' : 'integrity_check';
+  const definitions = opts.definitions;
+  return checkIntegrity(
+    pool,
+    opts.quick,
+    definitions === false ? null : () => expectedSchema(tablesOf(definitions)),
+  );
+}
+
+/**
+ * The checks `validateIntegrity` makes, with the expected schema given as table shapes (the
+ * Drizzle definitions', or the one a database's applied migrations imply), or `null` for none.
+ */
+export async function checkIntegrity(
+  pool: Pool,
+  quick: boolean,
+  expected: (() => readonly TableShape[]) | null,
+): Promise<IntegrityReport> {
+  const started = performance.now();
+  const check = quick ? 'quick_check' : 'integrity_check';
   let integrity: string[] = [];
   let foreignKeys: ForeignKeyViolation[] = [];
   let schema: SchemaIssue[] | null = null;
@@ -71,10 +89,9 @@ export async function validateIntegrity(
       attempt('foreign_key_check', () => {
         foreignKeys = foreignKeyViolations(db);
       });
-      if (opts.definitions !== false) {
-        const definitions = opts.definitions;
+      if (expected !== null) {
         attempt('schema', () => {
-          schema = diffSchemas(expectedSchema(tablesOf(definitions)), readLiveSchema(db));
+          schema = diffSchemas(expected(), readLiveSchema(db));
         });
       }
     });
@@ -90,7 +107,7 @@ export async function validateIntegrity(
       foreignKeys.length === 0 &&
       (schemaIssues?.length ?? 0) === 0 &&
       errors.length === 0,
-    quick: opts.quick,
+    quick,
     integrity,
     foreignKeys,
     schema: schemaIssues,
