@@ -76,6 +76,12 @@ export interface StoreOptions {
   readonly cache?: boolean | StoreCacheOptions;
   /** Largest value plus metadata, in bytes of JSON. Default 1 MiB. */
   readonly maxValueSize?: number;
+  /**
+   * Deepest nesting of objects and arrays in a value (or metadata): deeper is
+   * `STORE_INVALID_VALUE`, checked without recursion. Default 256; at most 2048 (JSON itself
+   * overflows the stack a few thousand levels down).
+   */
+  readonly maxValueDepth?: number;
   /** Longest key, in UTF-16 code units. Default 1024. */
   readonly maxKeyLength?: number;
   /** Longest namespace, in UTF-16 code units. Default 256. */
@@ -110,6 +116,7 @@ export interface ResolvedStoreOptions {
   readonly defaultNamespace: string;
   readonly cache: Required<StoreCacheOptions> | null;
   readonly maxValueSize: number;
+  readonly maxValueDepth: number;
   readonly maxKeyLength: number;
   readonly maxNamespaceLength: number;
   readonly cachedTtl: number;
@@ -129,6 +136,7 @@ export const DEFAULT_STORE_OPTIONS = Object.freeze({
   defaultNamespace: 'shared_state',
   cache: Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, staleMs: 0 }),
   maxValueSize: 1024 * 1024,
+  maxValueDepth: 256,
   maxKeyLength: 1024,
   maxNamespaceLength: 256,
   cachedTtl: 300_000,
@@ -163,6 +171,7 @@ const TOP_KEYS = new Set<string>([
   'defaultNamespace',
   'cache',
   'maxValueSize',
+  'maxValueDepth',
   'maxKeyLength',
   'maxNamespaceLength',
   'cachedTtl',
@@ -196,11 +205,25 @@ function objectOf(name: string, input: unknown, allowed: ReadonlySet<string>) {
   return input as Record<string, unknown>;
 }
 
-function int(name: string, value: unknown, min: number, fallback: number): number {
+function int(
+  name: string,
+  value: unknown,
+  min: number,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  throw invalidOption(name, value, `an integer ≥ ${min}`);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max)
+    return value;
+  throw invalidOption(
+    name,
+    value,
+    max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
+  );
 }
+
+/** JSON.stringify, JSON.parse and freezing a read value recurse: well under their stack limit. */
+const MAX_VALUE_DEPTH = 2048;
 
 function text(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
@@ -299,6 +322,7 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
     defaultNamespace: text('defaultNamespace', raw.defaultNamespace, d.defaultNamespace),
     cache,
     maxValueSize: int('maxValueSize', raw.maxValueSize, 1, d.maxValueSize),
+    maxValueDepth: int('maxValueDepth', raw.maxValueDepth, 1, d.maxValueDepth, MAX_VALUE_DEPTH),
     maxKeyLength: int('maxKeyLength', raw.maxKeyLength, 1, d.maxKeyLength),
     maxNamespaceLength: int('maxNamespaceLength', raw.maxNamespaceLength, 1, d.maxNamespaceLength),
     cachedTtl: int('cachedTtl', raw.cachedTtl, 1, d.cachedTtl),
