@@ -260,7 +260,7 @@ export class SharedMemoryStore {
     return this.#run('delete', (ctx) => remove(ctx, key, options));
   }
 
-  /** Live keys, filtered by namespace, data type and a regular expression. */
+  /** Live keys, filtered by namespace, data type and a glob on the key (`pattern`, as `subscribe`'s). */
   keys(options?: KeysOptions): Promise<string[]> {
     return this.#run('keys', (ctx) => keys(ctx, options));
   }
@@ -347,7 +347,7 @@ export class SharedMemoryStore {
 
   /**
    * Calls `callback` with every change committed by any process on this machine to a key
-   * matching `pattern` (`*` any characters, `?` one), in commit order, once per sequence number:
+   * matching `pattern` (a glob: `*` any characters, `?` one, `\` escapes), in commit order, once per sequence number:
    * `{ seq, namespace, key, op: 'set' | 'delete' | 'expire', version, at }`. From `since`
    * (`seq > since`) to resume, else from now. An async callback is awaited before the next
    * change; one that throws is an `error` event. Polled every `changeFeed.pollIntervalMs`.

@@ -1,4 +1,5 @@
-import { keyMatcher, pruneFeed } from './change-feed.js';
+import { pruneFeed } from './change-feed.js';
+import { keyMatcher } from './key-pattern.js';
 import type { StoreContext } from './context.js';
 import { invalidArgument, StoreError } from './errors.js';
 import type { Change, SubscribeOptions, Subscription } from './types.js';

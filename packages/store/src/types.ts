@@ -128,8 +128,11 @@ export interface DeleteOptions {
 export interface KeysOptions {
   /** Only this namespace. Default: every namespace (a key in two namespaces is listed twice). */
   readonly namespace?: string;
-  /** A regular expression (or its source) the key must match. */
-  readonly pattern?: string | RegExp;
+  /**
+   * A glob the whole key must match, the same language as `subscribe()`'s: `*` any characters,
+   * `?` one, `\` makes the next character literal (see the README, "Key patterns").
+   */
+  readonly pattern?: string;
   readonly dataType?: DataType;
 }
 
