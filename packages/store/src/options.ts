@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import type { PoolOptions } from '@hivedb/pool';
+import { type HiveDbError, type PoolOptions, resolvePoolOptions } from '@hivedb/pool';
 import { describe, StoreError } from './errors.js';
 
 /** The read cache: coherent across processes (see the README, "Cache coherence"). */
@@ -98,7 +99,10 @@ export interface StoreOptions {
   readonly atomic?: AtomicRetryOptions;
   /** The clock of timestamps and TTLs (ms since the epoch). Default `Date.now`. */
   readonly clock?: () => number;
-  /** Backup before a migration changes a database that has tables (`@hivedb/schema`'s `backup`). Default true. */
+  /**
+   * Backup before a migration changes a database that has tables (`@hivedb/schema`'s `backup`):
+   * `true` beside the database, `false` for none, or the absolute path of a folder. Default true.
+   */
   readonly migrationBackup?: boolean | string;
   /** The change feed's polling and retention. */
   readonly changeFeed?: ChangeFeedOptions;
@@ -231,6 +235,49 @@ function text(name: string, value: unknown, fallback: string): string {
   throw invalidOption(name, value, 'a non-empty string without NUL');
 }
 
+/**
+ * `true`, `false`, or the absolute path of a folder (existing or not): a relative path would
+ * depend on the working directory, and a word like `'yes'` would silently become a folder.
+ */
+function checkMigrationBackup(value: unknown): boolean | string {
+  const expected = 'true, false or the absolute path of a folder';
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string' || value.includes('\0') || !path.isAbsolute(value))
+    throw invalidOption('migrationBackup', value, expected);
+  if (fs.statSync(value, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw invalidOption('migrationBackup', value, `${expected}; it is a file`);
+  return value;
+}
+
+/** The pool options as both pools will get them, checked now: `POOL_INVALID_OPTION` becomes `STORE_INVALID_OPTION`. */
+function checkPoolOptions(
+  pool: Record<string, unknown>,
+  root: string,
+  raw: Record<string, unknown>,
+): void {
+  try {
+    resolvePoolOptions({ ...pool, filename: 'memory.db', root } as PoolOptions);
+    resolvePoolOptions({ ...pool, ...HIVE_POOL, filename: 'hive.db', root } as PoolOptions);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'POOL_INVALID_OPTION') throw err;
+    const poolName = String((err as HiveDbError).details?.option ?? 'pool');
+    const top = poolName.split('.')[0]!;
+    const name =
+      (SEED_POOL_KEYS as readonly string[]).includes(top) && raw[top] !== undefined
+        ? poolName
+        : `pool.${poolName}`;
+    throw new StoreError(
+      'STORE_INVALID_OPTION',
+      `invalid store option ${name}: ${(err as Error).message.replace(/^invalid pool option [^:]*: /, '')}`,
+      { cause: err, details: { option: name } },
+    );
+  }
+}
+
+/** What the pool of `hive.db` (the buffered access log) takes instead of the store's sizes. */
+export const HIVE_POOL = Object.freeze({ maxConnections: 2, minConnections: 1 });
+
 /** Applies defaults to `StoreOptions`; rejects unknown keys and bad values with `STORE_INVALID_OPTION`. */
 export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedStoreOptions {
   const raw = objectOf('options', input ?? {}, TOP_KEYS);
@@ -279,9 +326,7 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
   const clock = raw.clock ?? Date.now;
   if (typeof clock !== 'function') throw invalidOption('clock', clock, 'a function returning ms');
 
-  const backup = raw.migrationBackup ?? d.migrationBackup;
-  if (typeof backup !== 'boolean' && (typeof backup !== 'string' || backup.length === 0))
-    throw invalidOption('migrationBackup', backup, 'true, false or a folder path');
+  const backup = checkMigrationBackup(raw.migrationBackup ?? d.migrationBackup);
 
   const f = objectOf(
     'changeFeed',
@@ -315,9 +360,11 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
     retryMaxMs: int('locks.retryMaxMs', l.retryMaxMs, 1, d.locks.retryMaxMs),
   };
 
+  const root = path.join(projectRoot, '.hive-mind');
+  checkPoolOptions(pool, root, raw);
   return {
     projectRoot,
-    root: path.join(projectRoot, '.hive-mind'),
+    root,
     pool: pool as StorePoolOptions,
     defaultNamespace: text('defaultNamespace', raw.defaultNamespace, d.defaultNamespace),
     cache,

@@ -21,7 +21,7 @@ import type {
   WriteSpec,
 } from './backend.js';
 import { StoreError } from './errors.js';
-import type { StorePoolOptions } from './options.js';
+import { HIVE_POOL, type StorePoolOptions } from './options.js';
 import * as F from './feed-sql.js';
 import * as SQL from './sql.js';
 import * as feed from './sqlite-feed.js';
@@ -57,13 +57,7 @@ export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<Sto
     const memory = createPool({ ...opts.pool, filename: 'memory.db', root: opts.root });
     pools.push(memory);
     // hive.db takes only the buffered access log: a writer and one reader are plenty.
-    const hive = createPool({
-      ...opts.pool,
-      filename: 'hive.db',
-      root: opts.root,
-      maxConnections: 2,
-      minConnections: 1,
-    });
+    const hive = createPool({ ...opts.pool, ...HIVE_POOL, filename: 'hive.db', root: opts.root });
     pools.push(hive);
     await new Migrator(memory, { database: 'memory', backup: opts.migrationBackup }).migrate();
     await new Migrator(hive, { database: 'hive', backup: opts.migrationBackup }).migrate();

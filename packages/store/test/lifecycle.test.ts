@@ -131,7 +131,7 @@ describe('opening', () => {
     const s = sb();
     await expectRejectCode(
       SharedMemoryStore.open({ projectRoot: s.root, maxConnections: 0 }),
-      'STORE_OPEN_FAILED',
+      'STORE_INVALID_OPTION',
     ).then((e) => expect((e.cause as { code: string }).code).toBe('POOL_INVALID_OPTION'));
     const store = await s.open({
       maxConnections: 3,
