@@ -125,7 +125,8 @@ function recordProblems(
  * Inspects one database file without changing it: opens it read-only (no folder or file is
  * created, nothing is migrated or written, a zero-byte file is never opened) and reports what is
  * wrong: not a file, empty, not SQLite, unreadable, damaged (`integrity_check` or `quick_check`,
- * and `foreign_key_check`, as `validateIntegrity` runs them), no migration record, drifted or
+ * and `foreign_key_check`, as `validateIntegrity` runs them; `integrity: false` leaves them
+ * out), no migration record, drifted or
  * unknown migrations, and tables that differ from what its applied migrations create (the same
  * comparison `validateIntegrity` makes with `definitions`). Never throws for what it finds.
  *
@@ -199,11 +200,11 @@ export async function inspectDatabase(
     const checkable = recordProblems(database, read.status, read.hasRecord, read.tables, problems);
     const applied = files.filter((f) => read.status.applied.some((a) => a.tag === f.tag));
     const expected = checkable ? await impliedSchema(applied) : null;
-    const checked = await checkIntegrity(
-      pool,
-      opts.quick,
-      expected === null ? null : () => expected,
-    );
+    const checked = await checkIntegrity(pool, {
+      quick: opts.quick,
+      expected: expected === null ? null : () => expected,
+      pages: opts.integrity,
+    });
     const damage = [
       ...checked.integrity,
       ...checked.foreignKeys.map((f) => `foreign key violation in ${f.table} (rowid ${f.rowid})`),

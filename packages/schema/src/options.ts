@@ -58,6 +58,12 @@ export interface IntegrityOptions {
 export interface InspectOptions {
   /** `quick_check` (O(N), skips index cross-checks) instead of `integrity_check`. Default false. */
   readonly quick?: boolean;
+  /**
+   * `false` skips `integrity_check` / `quick_check` and `foreign_key_check`, which read every
+   * page: only the file, its migration record and its schema are checked (a read-only open does
+   * this). Default true.
+   */
+  readonly integrity?: boolean;
 }
 
 /** Options of `optimize(pool, options)`. */
@@ -90,7 +96,7 @@ export interface SchemaManagerOptions {
 export const DEFAULT_SCHEMA_OPTIONS = Object.freeze({
   migrator: Object.freeze({ backup: true as BackupOption, lockTimeoutMs: 10_000 }),
   integrity: Object.freeze({ quick: false, definitions: false as DefinitionsOption }),
-  inspect: Object.freeze({ quick: false }),
+  inspect: Object.freeze({ quick: false, integrity: true }),
   optimize: Object.freeze({
     analyze: true,
     vacuum: 'incremental' as 'full' | 'incremental' | false,
@@ -242,10 +248,15 @@ export function resolveIntegrityOptions(
 
 /** Applies defaults to `InspectOptions`. */
 export function resolveInspectOptions(input: InspectOptions | undefined): Required<InspectOptions> {
-  const raw = objectOf('inspectDatabase', input, ['quick']);
-  if (raw.quick !== undefined && typeof raw.quick !== 'boolean')
-    throw invalidOption('quick', raw.quick, 'true or false');
-  return { quick: (raw.quick as boolean | undefined) ?? DEFAULT_SCHEMA_OPTIONS.inspect.quick };
+  const raw = objectOf('inspectDatabase', input, ['quick', 'integrity']);
+  for (const key of ['quick', 'integrity'] as const)
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean')
+      throw invalidOption(key, raw[key], 'true or false');
+  const d = DEFAULT_SCHEMA_OPTIONS.inspect;
+  return {
+    quick: (raw.quick as boolean | undefined) ?? d.quick,
+    integrity: (raw.integrity as boolean | undefined) ?? d.integrity,
+  };
 }
 
 /** `OptimizeOptions` with defaults applied. */

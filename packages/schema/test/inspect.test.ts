@@ -119,6 +119,20 @@ describe('inspectDatabase', () => {
     );
   });
 
+  it('integrity: false leaves out the page checks, not the record and schema checks', async () => {
+    const file = await migrated('memory');
+    const db = new Database(file);
+    db.exec('ALTER TABLE shared_memory ADD COLUMN extra TEXT');
+    db.close();
+    const before = fingerprint(file);
+    const report = await inspectDatabase(file, 'memory', { integrity: false });
+    expect(codes(report)).toEqual(['schema-mismatch']);
+    expect(fingerprint(file)).toBe(before);
+    await expect(inspectDatabase(file, 'memory', { integrity: 'no' as never })).rejects.toThrow(
+      expect.objectContaining({ code: 'SCHEMA_INVALID_OPTION' }),
+    );
+  });
+
   it('a damaged file is reported, not thrown', async () => {
     const file = await migrated('memory');
     const fd = fs.openSync(file, 'r+');
