@@ -215,8 +215,8 @@ export interface StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   /** Backup, restore, export and import of the entries' database. */
   readonly transfer: TransferBackend;
-  /** Read-only views of the pools of `memory.db` and `hive.db`. */
-  readonly pools: { readonly memory: PoolView; readonly hive: PoolView };
+  /** Read-only views of the pools of `memory.db` and `hive.db` (`null` when not opened: a readonly store). */
+  readonly pools: { readonly memory: PoolView; readonly hive: PoolView | null };
   /**
    * A number that moves whenever any process may have committed to the entries' database;
    * `undefined` when it cannot tell. A value read while it was `g` equals a fresh read while it is still `g`.

@@ -1,7 +1,14 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { type HiveDbError, type PoolOptions, resolvePoolOptions } from '@hivedb/pool';
-import { describe, StoreError } from './errors.js';
+import type { PoolOptions } from '@hivedb/pool';
+import {
+  checkMigrationBackup,
+  checkPoolOptions,
+  int,
+  invalidOption,
+  MAX_VALUE_DEPTH,
+  objectOf,
+  text,
+} from './option-checks.js';
 
 /** The read cache: coherent across processes (see the README, "Cache coherence"). */
 export interface StoreCacheOptions {
@@ -62,6 +69,13 @@ export type StorePoolOptions = Omit<PoolOptions, 'filename' | 'root' | 'memory' 
 export interface StoreOptions {
   /** The databases live in `<projectRoot>/.hive-mind/`. Default: the current working directory. */
   readonly projectRoot?: string;
+  /**
+   * Open `memory.db` read-only: nothing is created (a missing database is `STORE_NO_DATABASE`),
+   * migrated (a database not at this version's migrations is `STORE_SCHEMA_MISMATCH`) or
+   * written (no access counts, sweeper, pruning or `hive.db`); every method that writes fails
+   * with `STORE_READONLY`. Default false.
+   */
+  readonly readonly?: boolean;
   /** The seed's pool options, passed to the pool of `memory.db`. */
   readonly maxConnections?: number;
   readonly minConnections?: number;
@@ -115,6 +129,7 @@ export interface StoreOptions {
 /** Every option with its default applied. */
 export interface ResolvedStoreOptions {
   readonly projectRoot: string;
+  readonly readonly: boolean;
   readonly root: string;
   readonly pool: StorePoolOptions;
   readonly defaultNamespace: string;
@@ -137,6 +152,7 @@ export interface ResolvedStoreOptions {
 
 /** The store's defaults. */
 export const DEFAULT_STORE_OPTIONS = Object.freeze({
+  readonly: false,
   defaultNamespace: 'shared_state',
   cache: Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, staleMs: 0 }),
   maxValueSize: 1024 * 1024,
@@ -170,6 +186,7 @@ const SEED_POOL_KEYS = [
 
 const TOP_KEYS = new Set<string>([
   'projectRoot',
+  'readonly',
   ...SEED_POOL_KEYS,
   'pool',
   'defaultNamespace',
@@ -189,94 +206,6 @@ const TOP_KEYS = new Set<string>([
   'history',
   'locks',
 ]);
-
-function invalidOption(option: string, value: unknown, expected: string): StoreError {
-  return new StoreError(
-    'STORE_INVALID_OPTION',
-    `invalid store option ${option}: ${describe(value)} (expected ${expected})`,
-    { details: { option } },
-  );
-}
-
-function objectOf(name: string, input: unknown, allowed: ReadonlySet<string>) {
-  if (input === undefined) return {} as Record<string, unknown>;
-  if (input === null || typeof input !== 'object' || Array.isArray(input))
-    throw invalidOption(name, input, 'an object');
-  for (const key of Object.keys(input)) {
-    if (!allowed.has(key))
-      throw invalidOption(`${name}.${key}`, key, `one of ${[...allowed].join(', ')}`);
-  }
-  return input as Record<string, unknown>;
-}
-
-function int(
-  name: string,
-  value: unknown,
-  min: number,
-  fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max)
-    return value;
-  throw invalidOption(
-    name,
-    value,
-    max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
-  );
-}
-
-/** JSON.stringify, JSON.parse and freezing a read value recurse: well under their stack limit. */
-const MAX_VALUE_DEPTH = 2048;
-
-function text(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && value.length > 0 && !value.includes('\0')) return value;
-  throw invalidOption(name, value, 'a non-empty string without NUL');
-}
-
-/**
- * `true`, `false`, or the absolute path of a folder (existing or not): a relative path would
- * depend on the working directory, and a word like `'yes'` would silently become a folder.
- */
-function checkMigrationBackup(value: unknown): boolean | string {
-  const expected = 'true, false or the absolute path of a folder';
-  if (typeof value === 'boolean') return value;
-  if (typeof value !== 'string' || value.includes('\0') || !path.isAbsolute(value))
-    throw invalidOption('migrationBackup', value, expected);
-  if (fs.statSync(value, { throwIfNoEntry: false })?.isDirectory() === false)
-    throw invalidOption('migrationBackup', value, `${expected}; it is a file`);
-  return value;
-}
-
-/** The pool options as both pools will get them, checked now: `POOL_INVALID_OPTION` becomes `STORE_INVALID_OPTION`. */
-function checkPoolOptions(
-  pool: Record<string, unknown>,
-  root: string,
-  raw: Record<string, unknown>,
-): void {
-  try {
-    resolvePoolOptions({ ...pool, filename: 'memory.db', root } as PoolOptions);
-    resolvePoolOptions({ ...pool, ...HIVE_POOL, filename: 'hive.db', root } as PoolOptions);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code !== 'POOL_INVALID_OPTION') throw err;
-    const poolName = String((err as HiveDbError).details?.option ?? 'pool');
-    const top = poolName.split('.')[0]!;
-    const name =
-      (SEED_POOL_KEYS as readonly string[]).includes(top) && raw[top] !== undefined
-        ? poolName
-        : `pool.${poolName}`;
-    throw new StoreError(
-      'STORE_INVALID_OPTION',
-      `invalid store option ${name}: ${(err as Error).message.replace(/^invalid pool option [^:]*: /, '')}`,
-      { cause: err, details: { option: name } },
-    );
-  }
-}
-
-/** What the pool of `hive.db` (the buffered access log) takes instead of the store's sizes. */
-export const HIVE_POOL = Object.freeze({ maxConnections: 2, minConnections: 1 });
 
 /** Applies defaults to `StoreOptions`; rejects unknown keys and bad values with `STORE_INVALID_OPTION`. */
 export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedStoreOptions {
@@ -361,9 +290,15 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
   };
 
   const root = path.join(projectRoot, '.hive-mind');
-  checkPoolOptions(pool, root, raw);
+  checkPoolOptions(pool, root, raw, SEED_POOL_KEYS);
+  if (raw.readonly !== undefined && typeof raw.readonly !== 'boolean')
+    throw invalidOption('readonly', raw.readonly, 'true or false');
+  const readonly = (raw.readonly as boolean | undefined) ?? d.readonly;
+  const gcInterval = int('gcInterval', raw.gcInterval, 0, d.gcInterval);
+  const flushInterval = int('flushInterval', raw.flushInterval, 0, d.flushInterval);
   return {
     projectRoot,
+    readonly,
     root,
     pool: pool as StorePoolOptions,
     defaultNamespace: text('defaultNamespace', raw.defaultNamespace, d.defaultNamespace),
@@ -373,13 +308,14 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
     maxKeyLength: int('maxKeyLength', raw.maxKeyLength, 1, d.maxKeyLength),
     maxNamespaceLength: int('maxNamespaceLength', raw.maxNamespaceLength, 1, d.maxNamespaceLength),
     cachedTtl: int('cachedTtl', raw.cachedTtl, 1, d.cachedTtl),
-    gcInterval: int('gcInterval', raw.gcInterval, 0, d.gcInterval),
-    flushInterval: int('flushInterval', raw.flushInterval, 0, d.flushInterval),
+    // A readonly store writes nothing: no sweeper, no access-count flushes, no pruning.
+    gcInterval: readonly ? 0 : gcInterval,
+    flushInterval: readonly ? 0 : flushInterval,
     flushMaxEntries: int('flushMaxEntries', raw.flushMaxEntries, 1, d.flushMaxEntries),
     atomic,
     clock: clock as () => number,
     migrationBackup: backup,
-    changeFeed,
+    changeFeed: readonly ? { ...changeFeed, pruneIntervalMs: 0 } : changeFeed,
     history,
     locks,
   };

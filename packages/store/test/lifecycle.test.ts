@@ -68,7 +68,7 @@ describe('opening', () => {
     memory.events.off('query', onQuery);
     expect(seen.some((sql) => /shared_memory/.test(sql))).toBe(true);
     expect(memory.stats().filename).toBe(store.files!.memory);
-    expect(hive.stats().filename).toBe(store.files!.hive);
+    expect(hive!.stats().filename).toBe(store.files!.hive);
     expect(memory.stats().total).toBeGreaterThan(0);
     await store.shutdown();
     expect(() => store.pools()).toThrow(expect.objectContaining({ code: 'STORE_CLOSED' }));
