@@ -318,10 +318,11 @@ export class SharedMemoryStore {
   }
 
   /**
-   * Replaces the contents of `memory.db` with a backup, after verifying a copy of it; refuses
-   * (`STORE_RESTORE_REFUSED`, `details.reason`) a file that is not SQLite, fails
-   * `integrity_check`, or lacks the memory schema, leaving the live database unchanged. An
-   * older schema is migrated forward. Caches are dropped; transient entries are gone.
+   * Replaces the contents of `memory.db` with a hivedb `memory.db` (a backup), after verifying a
+   * copy of it; anything else (not SQLite, damaged, no migration record, a schema its record
+   * does not imply) is `STORE_RESTORE_REFUSED` with `details.reason` and the live database is
+   * unchanged. Writes `{ safetyBackup }`, a copy of the live data beside it, before replacing.
+   * An older schema is migrated forward. Caches are dropped; transient entries are gone.
    */
   restore(path: string): Promise<RestoreResult> {
     return this.#life.write('restore', (ctx) => restore(ctx, path));
