@@ -81,9 +81,9 @@ export function securityCase(env: () => CaseEnv): void {
       expect(await store.get(text, { bypassCache: true })).toEqual({ text, i });
       expect(await store.get(`k${i}`, { namespace: text, bypassCache: true })).toBe(text);
       expect(await store.keys({ namespace: text })).toEqual([`k${i}`]);
-      expect(
-        await store.keys({ pattern: escapeGlob(text), namespace: 'shared_state' }),
-      ).toEqual([text]);
+      expect(await store.keys({ pattern: escapeGlob(text), namespace: 'shared_state' })).toEqual([
+        text,
+      ]);
     }
     expect(await store.get('plain')).toBe('plain value');
     expect(await store.count({ namespace: 'shared_state' })).toBe(HOSTILE_TEXT.length + 1);
