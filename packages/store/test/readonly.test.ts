@@ -9,13 +9,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createPool } from '@hivedb/pool';
 import { Migrator } from '@hivedb/schema';
 import { describe, expect, it } from 'vitest';
 import type { SharedMemoryStore } from '../src/index.js';
-import { expectRejectCode, type Sandbox, sleep, useSandbox } from './helpers/sandbox.js';
+import { execOn, expectRejectCode, type Sandbox, sleep, useSandbox } from './helpers/sandbox.js';
 
 const sb = useSandbox();
 
@@ -27,16 +27,6 @@ async function populated(s: Sandbox): Promise<string> {
   await store.set('v', 2, { dataType: 'versioned' });
   await store.shutdown();
   return join(s.hiveMind, 'memory.db');
-}
-
-/** Runs SQL on a database file with a pool of its own, then closes it (and its WAL). */
-async function exec(file: string, sql: string): Promise<void> {
-  const pool = createPool({ filename: file, root: dirname(file), healthCheckInterval: 0 });
-  try {
-    await pool.withConnection((lease) => lease.exec(sql), { mode: 'write' });
-  } finally {
-    await pool.close();
-  }
 }
 
 /** The main file's bytes and mtime. */
@@ -137,7 +127,7 @@ describe('a readonly store', () => {
         'a foreign file with shared_memory(key, value)',
         () => {
           rmSync(file);
-          return exec(file, 'CREATE TABLE shared_memory (key TEXT, value TEXT)');
+          return execOn(file, 'CREATE TABLE shared_memory (key TEXT, value TEXT)');
         },
         /no migration record/,
       ],
@@ -153,13 +143,13 @@ describe('a readonly store', () => {
       ],
       [
         'a drifted migration',
-        () => exec(file, "UPDATE __drizzle_migrations SET hash = 'x' WHERE rowid = 1"),
+        () => execOn(file, "UPDATE __drizzle_migrations SET hash = 'x' WHERE rowid = 1"),
         /0000_shared_memory was applied from a different file/,
       ],
       [
         'an unknown migration',
         () =>
-          exec(
+          execOn(
             file,
             "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('y', 4102444800000)",
           ),

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { createPool } from '@hivedb/pool';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SharedMemoryStore } from '../src/index.js';
-import { expectRejectCode, type Sandbox, useSandbox } from './helpers/sandbox.js';
+import { execOn, expectRejectCode, type Sandbox, useSandbox } from './helpers/sandbox.js';
 
 const sb = useSandbox();
 
@@ -28,20 +28,6 @@ async function rowHashes(file: string): Promise<string[]> {
   }
 }
 
-/** Runs SQL on a new database file with a pool of its own, then closes it. */
-async function makeDatabase(file: string, sql: string): Promise<void> {
-  const pool = createPool({
-    filename: basename(file),
-    root: dirname(file),
-    healthCheckInterval: 0,
-  });
-  try {
-    await pool.withConnection((lease) => lease.exec(sql), { mode: 'write' });
-  } finally {
-    await pool.close();
-  }
-}
-
 async function live20(s: Sandbox): Promise<SharedMemoryStore> {
   const store = await s.open();
   for (let i = 0; i < 20; i++) await store.set(`live${i}`, { i }, { namespace: 'task_results' });
@@ -59,7 +45,7 @@ describe('restore() accepts only a hivedb memory.db, and keeps a safety backup',
     const before = await rowHashes(liveFile);
     expect(before).toHaveLength(20);
     const wrong = join(s.root, 'wrong.db');
-    await makeDatabase(wrong, 'CREATE TABLE shared_memory (key TEXT, value TEXT)');
+    await execOn(wrong, 'CREATE TABLE shared_memory (key TEXT, value TEXT)');
     const err = await expectRejectCode(store.restore(wrong), 'STORE_RESTORE_REFUSED');
     expect(err.details?.reason).toBe('schema');
     expect(err.message).toContain('not a hivedb memory.db');
@@ -77,7 +63,7 @@ describe('restore() accepts only a hivedb memory.db, and keeps a safety backup',
     const before = await rowHashes(liveFile);
     const copy = join(s.root, 'changed.db');
     await store.backup(copy);
-    await makeDatabase(copy, 'ALTER TABLE shared_memory ADD COLUMN extra TEXT');
+    await execOn(copy, 'ALTER TABLE shared_memory ADD COLUMN extra TEXT');
     const changed = await expectRejectCode(store.restore(copy), 'STORE_RESTORE_REFUSED');
     expect(changed.details?.reason).toBe('schema');
     expect(changed.message).toContain('extra');

@@ -1,11 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHILDREN, requireBuilt } from './helpers/children.js';
 import { useSandbox } from './helpers/sandbox.js';
 
 const sb = useSandbox();
+
+/** The repository's script that runs a command with a folder as a read-only mount. */
+const READONLY_MOUNT = fileURLToPath(
+  new URL('../../../scripts/in-readonly-mount.sh', import.meta.url),
+);
 
 /** Wide: a fault must be reported at once; a hang is killed at 5 s and fails the test. */
 const BOUND_MS = 5000;
@@ -25,19 +31,10 @@ function openInChild(projectRoot: string, readOnlyMount?: string): Outcome & { m
   const res =
     readOnlyMount === undefined
       ? spawnSync(node[0]!, node.slice(1), { encoding: 'utf8', timeout: BOUND_MS })
-      : spawnSync(
-          'unshare',
-          [
-            '-m',
-            'sh',
-            '-c',
-            'mount -t tmpfs -o ro tmpfs "$1" && shift && exec "$@"',
-            'sh',
-            readOnlyMount,
-            ...node,
-          ],
-          { encoding: 'utf8', timeout: BOUND_MS },
-        );
+      : spawnSync('sh', [READONLY_MOUNT, readOnlyMount, ...node], {
+          encoding: 'utf8',
+          timeout: BOUND_MS,
+        });
   const ms = Date.now() - started;
   expect(
     res.error,
@@ -59,8 +56,7 @@ function expectRefused(out: Outcome & { ms: number }, causeCode: string, path: s
 }
 
 const canMountReadOnly =
-  spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs /mnt'], { timeout: 5000 })
-    .status === 0;
+  spawnSync('sh', [READONLY_MOUNT, '--check'], { timeout: 5000 }).status === 0;
 
 describe('SharedMemoryStore.open on a root that cannot hold a database', () => {
   it('procfs: { projectRoot: "/proc" } fails at once (it spun forever in a recursive mkdir)', () => {

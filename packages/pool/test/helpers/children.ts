@@ -252,23 +252,10 @@ export function openRootInChild(
   const script = join(childrenDir, 'open-root.mjs');
   const args = [script, root, filename, opts.readonly === true ? 'readonly' : ''];
   const started = Date.now();
-  const res =
-    opts.readOnlyMount === undefined
-      ? spawnSync(process.execPath, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 5000 })
-      : spawnSync(
-          'unshare',
-          [
-            '-m',
-            'sh',
-            '-c',
-            'mount -t tmpfs -o ro tmpfs "$1" && shift && exec "$@"',
-            'sh',
-            opts.readOnlyMount,
-            process.execPath,
-            ...args,
-          ],
-          { encoding: 'utf8', timeout: opts.timeoutMs ?? 5000 },
-        );
+  const res = spawnSync(...inReadOnlyMount(opts.readOnlyMount, [process.execPath, ...args]), {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 5000,
+  });
   const ms = Date.now() - started;
   if (res.error !== undefined && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT')
     return { timedOut: true, ms };
@@ -278,11 +265,17 @@ export function openRootInChild(
   return { ...(JSON.parse(line) as Omit<OpenRootOutcome, 'timedOut' | 'ms'>), timedOut: false, ms };
 }
 
+/** The repository's script that runs a command with a folder as a read-only mount. */
+const READONLY_MOUNT = join(here, '..', '..', '..', '..', 'scripts', 'in-readonly-mount.sh');
+
+/** `command` as it runs with `dir` a read-only mount (`scripts/in-readonly-mount.sh`), or as is without `dir`. */
+function inReadOnlyMount(dir: string | undefined, command: readonly string[]): [string, string[]] {
+  return dir === undefined
+    ? [command[0]!, command.slice(1)]
+    : ['sh', [READONLY_MOUNT, dir, ...command]];
+}
+
 /** Whether this machine lets a child mount a read-only tmpfs in a namespace of its own. */
 export function canMountReadOnly(): boolean {
-  const res = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs /mnt'], {
-    encoding: 'utf8',
-    timeout: 5000,
-  });
-  return res.status === 0;
+  return spawnSync('sh', [READONLY_MOUNT, '--check'], { timeout: 5000 }).status === 0;
 }
