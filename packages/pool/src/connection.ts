@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import nodePath from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { HiveDbError, sqliteCodeOf } from './errors.js';
@@ -107,6 +109,21 @@ export class Connection {
   }
 }
 
+/** Why SQLite could not open `path`, when the file system can tell (SQLite only says it could not). */
+function cannotOpenReason(path: string, opts: ResolvedPoolOptions): string {
+  if (opts.readonly && !fs.existsSync(path))
+    return ' (it does not exist, and a readonly pool never creates it)';
+  try {
+    if (opts.readonly) fs.accessSync(path, fs.constants.R_OK);
+    else fs.accessSync(nodePath.dirname(path), fs.constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return ' (the file system is read-only, EROFS)';
+    if (code === 'EACCES' || code === 'EPERM') return ` (permission denied, ${code})`;
+  }
+  return '';
+}
+
 /**
  * Opens and configures one connection: busy_timeout first (so that setting WAL waits for a lock
  * rather than failing), WAL on the writer, synchronous, foreign keys, the user's pragmas, and a
@@ -159,12 +176,14 @@ export function openConnection(
     if (err instanceof HiveDbError) throw err;
     const sqliteCode = sqliteCodeOf(err);
     const message = err instanceof Error ? err.message : String(err);
+    const why = sqliteCode?.startsWith('SQLITE_CANTOPEN') ? cannotOpenReason(path, opts) : '';
     throw new HiveDbError(
       'POOL_OPEN_FAILED',
-      `cannot open ${role} connection to ${path}: ${message}`,
+      `cannot open ${role} connection to ${path}: ${message}${why}`,
       {
         cause: err,
         ...(sqliteCode === undefined ? {} : { sqliteCode }),
+        details: { filename: path },
       },
     );
   }

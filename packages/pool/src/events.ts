@@ -2,7 +2,9 @@ import type { CircuitState, TransactionMode } from './types.js';
 
 /**
  * Why a connection was opened or closed. `'offload'`: a reader closed to make room for the
- * offload workers when the first `{ offload: true }` statement started them.
+ * offload workers when the first `{ offload: true }` statement started them. `'surplus'`: a
+ * reader opened beyond `maxConnections` for one `readNow()` while every reader was leased, and
+ * closed after it.
  */
 export type ConnectionReason =
   | 'min'
@@ -13,7 +15,8 @@ export type ConnectionReason =
   | 'failed'
   | 'close'
   | 'timeout'
-  | 'offload';
+  | 'offload'
+  | 'surplus';
 
 /**
  * The role of a connection in events: the writer, a reader, or the read connection of an offload

@@ -22,6 +22,7 @@ export type {
   RetryOptions,
 } from './options.js';
 export { resolveDatabasePath } from './path-safety.js';
+export { ensureDatabaseFolder } from './database-folder.js';
 export type {
   AcquireEvent,
   AcquireTimeoutEvent,

@@ -5,12 +5,22 @@ import { HiveDbError } from './errors.js';
 /** Deeper paths are refused: no database needs them, and they only exhaust resolvers. */
 const MAX_DEPTH = 64;
 
-function unsafe(filename: string, why: string): HiveDbError {
+/**
+ * A `POOL_UNSAFE_PATH` error: `filename` can never hold a database, for the reason `why`
+ * (`cause`: the file-system error that showed it).
+ */
+export function unsafe(
+  filename: string,
+  why: string,
+  cause?: unknown,
+  details?: Readonly<Record<string, unknown>>,
+): HiveDbError {
   return new HiveDbError(
     'POOL_UNSAFE_PATH',
     `refused database path ${JSON.stringify(filename)}: ${why}`,
     {
-      details: { filename, reason: why },
+      ...(cause === undefined ? {} : { cause }),
+      details: { filename, reason: why, ...details },
     },
   );
 }
@@ -103,18 +113,30 @@ export function resolveDatabasePath(filename: string, root: string, allowMemory 
     if (err instanceof HiveDbError) throw err;
   }
   // SQLite opens `<db>-wal` and `<db>-shm` beside the file: a symlink there could leave the root too.
+  // A dangling one would make SQLite create its target, wherever that is.
   for (const suffix of ['-wal', '-shm', '-journal']) {
     const side = `${real}${suffix}`;
+    let link = false;
     try {
-      if (
-        fs.lstatSync(side).isSymbolicLink() &&
-        !isInside(realRoot, fs.realpathSync.native(side))
-      ) {
-        throw unsafe(filename, `its ${suffix} file leads outside the root through a symbolic link`);
-      }
-    } catch (err) {
-      if (err instanceof HiveDbError) throw err;
+      link = fs.lstatSync(side).isSymbolicLink();
+    } catch {
+      // No such file: SQLite creates it beside the database.
     }
+    if (!link) continue;
+    let target: string;
+    try {
+      target = fs.realpathSync.native(side);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw unsafe(
+        filename,
+        code === 'ENOENT'
+          ? `its ${suffix} file is a symbolic link to nothing`
+          : `its ${suffix} file is a symbolic link that cannot be resolved (${code ?? 'error'})`,
+      );
+    }
+    if (!isInside(realRoot, target))
+      throw unsafe(filename, `its ${suffix} file leads outside the root through a symbolic link`);
   }
   return real;
 }

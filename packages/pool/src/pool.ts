@@ -1,9 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { beginWrite, runTransaction } from './begin-write.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Connection } from './connection.js';
 import type { Counters, PoolContext } from './context.js';
+import { ensureDatabaseFolder } from './database-folder.js';
 import { fromSqliteError, HiveDbError, isBusyError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { PoolEvents } from './events.js';
@@ -24,8 +23,9 @@ import {
 import { drainAndClose } from './pool-close.js';
 import type { PoolParts } from './pool-parts.js';
 import { newCounters, occupancyOf, openConnections, poolStats } from './pool-stats.js';
-import { QueryCache } from './query-cache.js';
+import { clearOnWrite, QueryCache } from './query-cache.js';
 import { ReaderSet } from './reader-set.js';
+import { readNow } from './read-now.js';
 import { readSlow } from './read-slow.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { StatementKinds } from './statement-kinds.js';
@@ -98,8 +98,9 @@ class SqlitePool implements Pool {
     const opts = this.#opts;
     const id = nextPoolId++;
     this.filename = resolveDatabasePath(opts.filename, opts.root, opts.memory);
+    // A readonly pool creates nothing: no folder, no file.
     if (this.filename !== ':memory:')
-      fs.mkdirSync(path.dirname(this.filename), { recursive: true });
+      ensureDatabaseFolder(this.filename, { create: !opts.readonly });
     this.#breaker = createPoolBreaker(id, opts, this.events);
     this.#cache = opts.queryCache ? new QueryCache(opts.queryCache.maxEntries) : null;
     this.#ctx = createPoolContext({
@@ -119,17 +120,7 @@ class SqlitePool implements Pool {
         }),
       onLocalCommit: () => {
         this.#snapshots.localCommit();
-        const cache = this.#cache;
-        if (cache !== null && cache.size > 0) {
-          const n = cache.clear();
-          if (this.events.listening('cache'))
-            this.events.emit('cache', {
-              poolId: id,
-              type: 'invalidate',
-              reason: 'write',
-              entries: n,
-            });
-        }
+        if (this.#cache !== null) clearOnWrite(this.#cache, id, this.events);
       },
     });
 
@@ -300,6 +291,10 @@ class SqlitePool implements Pool {
   ): Promise<WriteTransaction> {
     this.#assertOpen();
     return beginWrite(this.#parts, opts, firstAt, attempt);
+  }
+
+  readNow<T>(fn: (db: SyncQueryable) => T): T {
+    return readNow(this.#parts, fn);
   }
 
   read<T>(fn: (tx: SyncQueryable) => T | Promise<T>, opts?: AcquireOptions): Promise<T> {

@@ -1,3 +1,6 @@
+import type { EventBus } from './event-bus.js';
+import type { PoolEvents } from './events.js';
+
 /** One cached result and the snapshot it was read in. */
 interface Entry {
   readonly value: unknown;
@@ -95,4 +98,16 @@ function freezeResult(value: unknown): unknown {
   }
   if (value !== null && typeof value === 'object') return Object.freeze(value);
   return value;
+}
+
+/** This pool committed: every cached result may be stale (an `invalidate` event with the count). */
+export function clearOnWrite(
+  cache: QueryCache,
+  poolId: number,
+  events: EventBus<PoolEvents>,
+): void {
+  if (cache.size === 0) return;
+  const n = cache.clear();
+  if (events.listening('cache'))
+    events.emit('cache', { poolId, type: 'invalidate', reason: 'write', entries: n });
 }

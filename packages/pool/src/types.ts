@@ -282,6 +282,17 @@ export interface Pool {
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Begins a write transaction and hands it over: you call `commit()` or `rollback()`. */
   begin(opts?: TransactionOptions): Promise<TransactionHandle>;
+  /**
+   * Runs `fn` now, synchronously, in a read transaction that begins inside this call: it sees
+   * every commit of any process made before the call, never waits, and never joins an older
+   * snapshot. For a read whose point in time must be the call's (where a change feed starts);
+   * `get`/`read` are cheaper. When every reader is leased, a connection is opened for this read
+   * and closed after it. `fn` must be synchronous.
+   *
+   * @example
+   * const head = pool.readNow((db) => db.get<{ seq: number }>('SELECT max(seq) AS seq FROM log'));
+   */
+  readNow<T>(fn: (db: SyncQueryable) => T): T;
   /** Runs `fn` in one read transaction on a reader: every statement sees the same snapshot. */
   read<T>(fn: (tx: SyncQueryable) => T | Promise<T>, opts?: AcquireOptions): Promise<T>;
   /** Leases a connection; release it with `lease.release()`. */

@@ -1,4 +1,4 @@
-import { sqliteCodeOf } from '@hivedb/pool';
+import { ensureDatabaseFolder, sqliteCodeOf } from '@hivedb/pool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SchemaError } from './errors.js';
@@ -26,7 +26,7 @@ export async function backupDatabase(
     dest = path.join(folder, `${path.basename(filename)}.${stamp}-${n}.backup`);
   }
   try {
-    fs.mkdirSync(folder, { recursive: true });
+    ensureDatabaseFolder(dest);
     await raw.backup(dest);
     return dest;
   } catch (err) {

@@ -14,6 +14,7 @@ export type { MigrationFile, MigrationScript } from './migration-files.js';
 export { MIGRATIONS_TABLE } from './migration-record.js';
 export { Migrator } from './migrator.js';
 export { validateIntegrity } from './validate-integrity.js';
+export { inspectDatabase } from './inspect-database.js';
 export { optimize } from './optimize.js';
 export { DatabaseSchemaManager } from './database-schema-manager.js';
 export type {
@@ -25,6 +26,7 @@ export { SchemaError } from './errors.js';
 export type { SchemaErrorCode } from './errors.js';
 export {
   DEFAULT_SCHEMA_OPTIONS,
+  resolveInspectOptions,
   resolveIntegrityOptions,
   resolveMigratorOptions,
   resolveOptimizeOptions,
@@ -33,6 +35,7 @@ export {
 export type {
   BackupOption,
   DefinitionsOption,
+  InspectOptions,
   IntegrityOptions,
   MigrateOptions,
   MigrationTarget,
@@ -45,6 +48,9 @@ export type {
   DriftedMigration,
   FileSizes,
   ForeignKeyViolation,
+  InspectionProblem,
+  InspectionProblemCode,
+  InspectionReport,
   IntegrityReport,
   MigrateResult,
   MigrationInfo,

@@ -54,6 +54,18 @@ export interface IntegrityOptions {
   readonly definitions?: DefinitionsOption;
 }
 
+/** Options of `inspectDatabase(file, database, options)`. */
+export interface InspectOptions {
+  /** `quick_check` (O(N), skips index cross-checks) instead of `integrity_check`. Default false. */
+  readonly quick?: boolean;
+  /**
+   * `false` skips `integrity_check` / `quick_check` and `foreign_key_check`, which read every
+   * page: only the file, its migration record and its schema are checked (a read-only open does
+   * this). Default true.
+   */
+  readonly integrity?: boolean;
+}
+
 /** Options of `optimize(pool, options)`. */
 export interface OptimizeOptions {
   /** Run `ANALYZE` (full statistics) besides `PRAGMA optimize`. Default true. */
@@ -84,6 +96,7 @@ export interface SchemaManagerOptions {
 export const DEFAULT_SCHEMA_OPTIONS = Object.freeze({
   migrator: Object.freeze({ backup: true as BackupOption, lockTimeoutMs: 10_000 }),
   integrity: Object.freeze({ quick: false, definitions: false as DefinitionsOption }),
+  inspect: Object.freeze({ quick: false, integrity: true }),
   optimize: Object.freeze({
     analyze: true,
     vacuum: 'incremental' as 'full' | 'incremental' | false,
@@ -230,6 +243,19 @@ export function resolveIntegrityOptions(
   return {
     quick: (raw.quick as boolean | undefined) ?? d.quick,
     definitions: (defs as DefinitionsOption | undefined) ?? d.definitions,
+  };
+}
+
+/** Applies defaults to `InspectOptions`. */
+export function resolveInspectOptions(input: InspectOptions | undefined): Required<InspectOptions> {
+  const raw = objectOf('inspectDatabase', input, ['quick', 'integrity']);
+  for (const key of ['quick', 'integrity'] as const)
+    if (raw[key] !== undefined && typeof raw[key] !== 'boolean')
+      throw invalidOption(key, raw[key], 'true or false');
+  const d = DEFAULT_SCHEMA_OPTIONS.inspect;
+  return {
+    quick: (raw.quick as boolean | undefined) ?? d.quick,
+    integrity: (raw.integrity as boolean | undefined) ?? d.integrity,
   };
 }
 

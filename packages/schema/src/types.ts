@@ -166,3 +166,54 @@ export interface OptimizeReport {
   } | null;
   readonly durationMs: number;
 }
+
+/**
+ * What is wrong with a database file, as `inspectDatabase()` reports it:
+ * - `missing`: no file at the path; `not-a-file`: a folder or another non-file;
+ * - `empty-file`: zero bytes (SQLite would take it for an empty database);
+ * - `not-sqlite`: no SQLite header; `unreadable`: SQLite could not open or read it;
+ * - `integrity`: `integrity_check` / `quick_check` or `foreign_key_check` found damage;
+ * - `no-schema`: a SQLite file with no tables at all;
+ * - `no-migration-record`: tables, but no record of hivedb's migrations (another program's
+ *   file, or the seed's original layout, which a read-write open adopts);
+ * - `drifted-migration`: a recorded migration whose file changed since;
+ * - `unknown-migration`: a recorded migration this version has no file for (a newer hivedb, or
+ *   the other database's file copied over this one);
+ * - `schema-mismatch`: the tables differ from what the applied migrations create.
+ */
+export type InspectionProblemCode =
+  | 'missing'
+  | 'not-a-file'
+  | 'empty-file'
+  | 'not-sqlite'
+  | 'unreadable'
+  | 'integrity'
+  | 'no-schema'
+  | 'no-migration-record'
+  | 'drifted-migration'
+  | 'unknown-migration'
+  | 'schema-mismatch';
+
+/** One thing wrong with a database file. */
+export interface InspectionProblem {
+  readonly code: InspectionProblemCode;
+  /** One line for humans, saying what is wrong. */
+  readonly message: string;
+}
+
+/** What `inspectDatabase()` found. `ok` only when `problems` is empty. */
+export interface InspectionReport {
+  /** The file's absolute path. */
+  readonly filename: string;
+  readonly database: 'memory' | 'hive';
+  readonly ok: boolean;
+  readonly problems: readonly InspectionProblem[];
+  /** Size of the file in bytes (`null` when there is none). */
+  readonly bytes: number | null;
+  /**
+   * Where its migrations stand (`null` when it could not be read as a database). Pending
+   * migrations are not a problem: a read-write open applies them (`migrations.upToDate`).
+   */
+  readonly migrations: MigrationStatus | null;
+  readonly durationMs: number;
+}

@@ -11,6 +11,7 @@ import {
 import { foreignKeyViolations } from './raw-connection.js';
 import { schemaFor } from './schema-for.js';
 import { diffSchemas } from './schema-diff.js';
+import type { TableShape } from './table-shape.js';
 import type { ForeignKeyViolation, IntegrityReport, SchemaIssue } from './types.js';
 
 type CheckError = IntegrityReport['errors'][number];
@@ -46,9 +47,30 @@ export async function validateIntegrity(
   pool: Pool,
   options?: IntegrityOptions,
 ): Promise<IntegrityReport> {
-  const started = performance.now();
   const opts = resolveIntegrityOptions(options);
-  const check = opts.quick ? 'quick_check' : 'integrity_check';
+  const definitions = opts.definitions;
+  return checkIntegrity(pool, {
+    quick: opts.quick,
+    expected: definitions === false ? null : () => expectedSchema(tablesOf(definitions)),
+  });
+}
+
+/**
+ * The checks `validateIntegrity` makes, with the expected schema given as table shapes (the
+ * Drizzle definitions', or the one a database's applied migrations imply), or `null` for none;
+ * `pages: false` leaves out the checks that read every page (integrity and foreign keys).
+ */
+export async function checkIntegrity(
+  pool: Pool,
+  opts: {
+    readonly quick: boolean;
+    readonly expected: (() => readonly TableShape[]) | null;
+    readonly pages?: boolean;
+  },
+): Promise<IntegrityReport> {
+  const { quick, expected } = opts;
+  const started = performance.now();
+  const check = quick ? 'quick_check' : 'integrity_check';
   let integrity: string[] = [];
   let foreignKeys: ForeignKeyViolation[] = [];
   let schema: SchemaIssue[] | null = null;
@@ -62,6 +84,13 @@ export async function validateIntegrity(
   };
   try {
     await pool.read((db: SyncQueryable) => {
+      if (opts.pages === false) {
+        if (expected !== null)
+          attempt('schema', () => {
+            schema = diffSchemas(expected(), readLiveSchema(db));
+          });
+        return;
+      }
       attempt(check, () => {
         integrity = db
           .all<Record<string, string>>(`PRAGMA ${check}`)
@@ -71,10 +100,9 @@ export async function validateIntegrity(
       attempt('foreign_key_check', () => {
         foreignKeys = foreignKeyViolations(db);
       });
-      if (opts.definitions !== false) {
-        const definitions = opts.definitions;
+      if (expected !== null) {
         attempt('schema', () => {
-          schema = diffSchemas(expectedSchema(tablesOf(definitions)), readLiveSchema(db));
+          schema = diffSchemas(expected(), readLiveSchema(db));
         });
       }
     });
@@ -90,7 +118,7 @@ export async function validateIntegrity(
       foreignKeys.length === 0 &&
       (schemaIssues?.length ?? 0) === 0 &&
       errors.length === 0,
-    quick: opts.quick,
+    quick,
     integrity,
     foreignKeys,
     schema: schemaIssues,

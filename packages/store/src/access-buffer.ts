@@ -21,9 +21,16 @@ export class AccessBuffer {
   flushes = 0;
   dropped = 0;
 
+  /** A readonly store records nothing: its reads stay reads. */
+  readonly #off: boolean;
+
   constructor(
     backend: StoreBackend,
-    opts: { readonly flushInterval: number; readonly flushMaxEntries: number },
+    opts: {
+      readonly flushInterval: number;
+      readonly flushMaxEntries: number;
+      readonly readonly: boolean;
+    },
     onFlushed: (e: FlushEvent) => void,
     onError: (where: string, err: unknown) => void,
   ) {
@@ -31,7 +38,8 @@ export class AccessBuffer {
     this.#maxEntries = opts.flushMaxEntries;
     this.#onFlushed = onFlushed;
     this.#onError = onError;
-    if (opts.flushInterval > 0) {
+    this.#off = opts.readonly;
+    if (opts.flushInterval > 0 && !this.#off) {
       this.#timer = setInterval(() => {
         if (this.size > 0) void this.flush('interval');
       }, opts.flushInterval);
@@ -46,6 +54,7 @@ export class AccessBuffer {
 
   /** A read of an entry on disk. */
   read(ck: string, namespace: string, key: string, now: number): void {
+    if (this.#off) return;
     const rec = this.#access.get(ck);
     if (rec !== undefined) {
       rec.count++;
@@ -66,6 +75,7 @@ export class AccessBuffer {
    * access by the same agent to the same key in the same millisecond is not a second row.
    */
   log(rec: AccessLogRecord): void {
+    if (this.#off) return;
     const id = `${rec.agentId}\0${rec.memoryKey}\0${rec.timestamp}`;
     if (this.#log.has(id)) return;
     this.#log.set(id, rec);

@@ -215,8 +215,8 @@ export interface StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   /** Backup, restore, export and import of the entries' database. */
   readonly transfer: TransferBackend;
-  /** Read-only views of the pools of `memory.db` and `hive.db`. */
-  readonly pools: { readonly memory: PoolView; readonly hive: PoolView };
+  /** Read-only views of the pools of `memory.db` and `hive.db` (`null` when not opened: a readonly store). */
+  readonly pools: { readonly memory: PoolView; readonly hive: PoolView | null };
   /**
    * A number that moves whenever any process may have committed to the entries' database;
    * `undefined` when it cannot tell. A value read while it was `g` equals a fresh read while it is still `g`.
@@ -289,10 +289,11 @@ export interface StoreBackend {
   /** Up to `limit` changes with `seq > after`, in commit order. */
   changes(after: number, limit: number): Promise<ChangeRow[]>;
   /**
-   * The newest sequence number issued, read in this process's write order: a write this process
-   * issues after the call gets a larger one.
+   * The newest sequence number issued as of the call, read synchronously: any change committed
+   * after the call (by any process, a write this process issues afterwards included) gets a
+   * larger one. Where the subscription of `subscribe()` without `since` starts.
    */
-  headSeq(): Promise<number>;
+  headSeq(): number;
   /** The oldest change still in the log, `null` when it is empty. */
   oldestSeq(): Promise<number | null>;
   /** Deletes changes older than `before` (ms) and all but the newest `keep`; how many. */

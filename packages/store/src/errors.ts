@@ -48,7 +48,17 @@ export type StoreErrorCode =
   /** `restore()` refused a file (`details.reason`: not-found, not-sqlite, integrity, schema, page-size); the live database is unchanged. */
   | 'STORE_RESTORE_REFUSED'
   /** `import()` met a bad record (`details.line`, `details.reason`); nothing was imported. */
-  | 'STORE_IMPORT_INVALID';
+  | 'STORE_IMPORT_INVALID'
+  /** A method that writes, on a store opened with `readonly: true`; nothing was written. */
+  | 'STORE_READONLY'
+  /** A `readonly` store found no `memory.db` to open (`details.path`); nothing was created. */
+  | 'STORE_NO_DATABASE'
+  /**
+   * A `readonly` store found a `memory.db` that is not at this version's migrations (empty, not a
+   * database, no or an unknown or drifted migration record, pending migrations, other tables):
+   * `details.problems` (`[{ code, message }]`, `@hivedb/schema`'s `inspectDatabase`). Nothing was migrated.
+   */
+  | 'STORE_SCHEMA_MISMATCH';
 
 /**
  * The error `@hivedb/store` throws: a `HiveDbError` (so `name === 'HiveDbError'` and

@@ -4,13 +4,8 @@ import { StoreError } from './errors.js';
 import { type ImportSource, invalidLine, readLines } from './jsonl.js';
 import type { ImportRow } from './transfer-backend.js';
 import type { DataType } from './types.js';
-import {
-  byteLength,
-  checkDataType,
-  checkVersion,
-  serialize,
-  serializeMetadata,
-} from './validate.js';
+import { byteLength, checkDataType, checkVersion } from './validate.js';
+import { serialize, serializeMetadata } from './serialize.js';
 
 /** Options of `import()`. */
 export interface ImportOptions {
@@ -78,8 +73,8 @@ function parseRecord(ctx: StoreContext, text: string, line: number, now: number)
         'STORE_INVALID_ARGUMENT',
         'dataType "transient" lives in memory only and is never imported to disk',
       );
-    const value = serialize(r.value);
-    const metadata = serializeMetadata(r.metadata);
+    const value = serialize(r.value, ctx.opts.maxValueDepth);
+    const metadata = serializeMetadata(r.metadata, ctx.opts.maxValueDepth);
     const size = byteLength(value);
     const total = size + (metadata === null ? 0 : byteLength(metadata));
     if (total > ctx.opts.maxValueSize)

@@ -1,6 +1,7 @@
 import type { KeyRange, ListedRow } from './backend.js';
 import type { StoreContext } from './context.js';
 import { invalidArgument } from './errors.js';
+import { keyMatcher } from './key-pattern.js';
 import { compareKeys, decodeCursor, encodeCursor, prefixUpperBound } from './keys.js';
 import type {
   CountOptions,
@@ -19,20 +20,6 @@ function optionsObject<T>(options: T | undefined): Partial<T> {
   if (options === null || typeof options !== 'object')
     throw invalidArgument('options', options, 'an object');
   return options;
-}
-
-function patternOf(pattern: unknown): RegExp | undefined {
-  if (pattern === undefined) return undefined;
-  if (pattern instanceof RegExp)
-    return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-  if (typeof pattern === 'string') {
-    try {
-      return new RegExp(pattern);
-    } catch (err) {
-      throw invalidArgument('pattern', pattern, `a regular expression (${(err as Error).message})`);
-    }
-  }
-  throw invalidArgument('pattern', pattern, 'a RegExp or its source');
 }
 
 function rangeOf(ctx: StoreContext, prefix: unknown): KeyRange {
@@ -56,7 +43,7 @@ export async function keys(ctx: StoreContext, options: KeysOptions | undefined):
   const namespace = o.namespace === undefined ? undefined : ctx.namespace(o.namespace);
   const dataType: DataType | undefined =
     o.dataType === undefined ? undefined : checkDataType(o.dataType);
-  const re = patternOf(o.pattern);
+  const matches = o.pattern === undefined ? undefined : keyMatcher(o.pattern);
   const now = ctx.now();
   const onDisk = await ctx.backend.keys(namespace, dataType, now);
   let all = onDisk;
@@ -78,7 +65,7 @@ export async function keys(ctx: StoreContext, options: KeysOptions | undefined):
     }
   }
   const out: string[] = [];
-  for (const r of all) if (re === undefined || re.test(r.key)) out.push(r.key);
+  for (const r of all) if (matches === undefined || matches(r.key)) out.push(r.key);
   return out;
 }
 

@@ -1,6 +1,14 @@
 import path from 'node:path';
 import type { PoolOptions } from '@hivedb/pool';
-import { describe, StoreError } from './errors.js';
+import {
+  checkMigrationBackup,
+  checkPoolOptions,
+  int,
+  invalidOption,
+  MAX_VALUE_DEPTH,
+  objectOf,
+  text,
+} from './option-checks.js';
 
 /** The read cache: coherent across processes (see the README, "Cache coherence"). */
 export interface StoreCacheOptions {
@@ -61,6 +69,13 @@ export type StorePoolOptions = Omit<PoolOptions, 'filename' | 'root' | 'memory' 
 export interface StoreOptions {
   /** The databases live in `<projectRoot>/.hive-mind/`. Default: the current working directory. */
   readonly projectRoot?: string;
+  /**
+   * Open `memory.db` read-only: nothing is created (a missing database is `STORE_NO_DATABASE`),
+   * migrated (a database not at this version's migrations is `STORE_SCHEMA_MISMATCH`) or
+   * written (no access counts, sweeper, pruning or `hive.db`); every method that writes fails
+   * with `STORE_READONLY`. Default false.
+   */
+  readonly readonly?: boolean;
   /** The seed's pool options, passed to the pool of `memory.db`. */
   readonly maxConnections?: number;
   readonly minConnections?: number;
@@ -76,6 +91,12 @@ export interface StoreOptions {
   readonly cache?: boolean | StoreCacheOptions;
   /** Largest value plus metadata, in bytes of JSON. Default 1 MiB. */
   readonly maxValueSize?: number;
+  /**
+   * Deepest nesting of objects and arrays in a value (or metadata): deeper is
+   * `STORE_INVALID_VALUE`, checked without recursion. Default 256; at most 2048 (JSON itself
+   * overflows the stack a few thousand levels down).
+   */
+  readonly maxValueDepth?: number;
   /** Longest key, in UTF-16 code units. Default 1024. */
   readonly maxKeyLength?: number;
   /** Longest namespace, in UTF-16 code units. Default 256. */
@@ -92,7 +113,10 @@ export interface StoreOptions {
   readonly atomic?: AtomicRetryOptions;
   /** The clock of timestamps and TTLs (ms since the epoch). Default `Date.now`. */
   readonly clock?: () => number;
-  /** Backup before a migration changes a database that has tables (`@hivedb/schema`'s `backup`). Default true. */
+  /**
+   * Backup before a migration changes a database that has tables (`@hivedb/schema`'s `backup`):
+   * `true` beside the database, `false` for none, or the absolute path of a folder. Default true.
+   */
   readonly migrationBackup?: boolean | string;
   /** The change feed's polling and retention. */
   readonly changeFeed?: ChangeFeedOptions;
@@ -105,11 +129,13 @@ export interface StoreOptions {
 /** Every option with its default applied. */
 export interface ResolvedStoreOptions {
   readonly projectRoot: string;
+  readonly readonly: boolean;
   readonly root: string;
   readonly pool: StorePoolOptions;
   readonly defaultNamespace: string;
   readonly cache: Required<StoreCacheOptions> | null;
   readonly maxValueSize: number;
+  readonly maxValueDepth: number;
   readonly maxKeyLength: number;
   readonly maxNamespaceLength: number;
   readonly cachedTtl: number;
@@ -126,9 +152,11 @@ export interface ResolvedStoreOptions {
 
 /** The store's defaults. */
 export const DEFAULT_STORE_OPTIONS = Object.freeze({
+  readonly: false,
   defaultNamespace: 'shared_state',
   cache: Object.freeze({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, staleMs: 0 }),
   maxValueSize: 1024 * 1024,
+  maxValueDepth: 256,
   maxKeyLength: 1024,
   maxNamespaceLength: 256,
   cachedTtl: 300_000,
@@ -158,11 +186,13 @@ const SEED_POOL_KEYS = [
 
 const TOP_KEYS = new Set<string>([
   'projectRoot',
+  'readonly',
   ...SEED_POOL_KEYS,
   'pool',
   'defaultNamespace',
   'cache',
   'maxValueSize',
+  'maxValueDepth',
   'maxKeyLength',
   'maxNamespaceLength',
   'cachedTtl',
@@ -176,37 +206,6 @@ const TOP_KEYS = new Set<string>([
   'history',
   'locks',
 ]);
-
-function invalidOption(option: string, value: unknown, expected: string): StoreError {
-  return new StoreError(
-    'STORE_INVALID_OPTION',
-    `invalid store option ${option}: ${describe(value)} (expected ${expected})`,
-    { details: { option } },
-  );
-}
-
-function objectOf(name: string, input: unknown, allowed: ReadonlySet<string>) {
-  if (input === undefined) return {} as Record<string, unknown>;
-  if (input === null || typeof input !== 'object' || Array.isArray(input))
-    throw invalidOption(name, input, 'an object');
-  for (const key of Object.keys(input)) {
-    if (!allowed.has(key))
-      throw invalidOption(`${name}.${key}`, key, `one of ${[...allowed].join(', ')}`);
-  }
-  return input as Record<string, unknown>;
-}
-
-function int(name: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  throw invalidOption(name, value, `an integer ≥ ${min}`);
-}
-
-function text(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && value.length > 0 && !value.includes('\0')) return value;
-  throw invalidOption(name, value, 'a non-empty string without NUL');
-}
 
 /** Applies defaults to `StoreOptions`; rejects unknown keys and bad values with `STORE_INVALID_OPTION`. */
 export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedStoreOptions {
@@ -256,9 +255,7 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
   const clock = raw.clock ?? Date.now;
   if (typeof clock !== 'function') throw invalidOption('clock', clock, 'a function returning ms');
 
-  const backup = raw.migrationBackup ?? d.migrationBackup;
-  if (typeof backup !== 'boolean' && (typeof backup !== 'string' || backup.length === 0))
-    throw invalidOption('migrationBackup', backup, 'true, false or a folder path');
+  const backup = checkMigrationBackup(raw.migrationBackup ?? d.migrationBackup);
 
   const f = objectOf(
     'changeFeed',
@@ -292,23 +289,33 @@ export function resolveStoreOptions(input: StoreOptions | undefined): ResolvedSt
     retryMaxMs: int('locks.retryMaxMs', l.retryMaxMs, 1, d.locks.retryMaxMs),
   };
 
+  const root = path.join(projectRoot, '.hive-mind');
+  checkPoolOptions(pool, root, raw, SEED_POOL_KEYS);
+  if (raw.readonly !== undefined && typeof raw.readonly !== 'boolean')
+    throw invalidOption('readonly', raw.readonly, 'true or false');
+  const readonly = (raw.readonly as boolean | undefined) ?? d.readonly;
+  const gcInterval = int('gcInterval', raw.gcInterval, 0, d.gcInterval);
+  const flushInterval = int('flushInterval', raw.flushInterval, 0, d.flushInterval);
   return {
     projectRoot,
-    root: path.join(projectRoot, '.hive-mind'),
+    readonly,
+    root,
     pool: pool as StorePoolOptions,
     defaultNamespace: text('defaultNamespace', raw.defaultNamespace, d.defaultNamespace),
     cache,
     maxValueSize: int('maxValueSize', raw.maxValueSize, 1, d.maxValueSize),
+    maxValueDepth: int('maxValueDepth', raw.maxValueDepth, 1, d.maxValueDepth, MAX_VALUE_DEPTH),
     maxKeyLength: int('maxKeyLength', raw.maxKeyLength, 1, d.maxKeyLength),
     maxNamespaceLength: int('maxNamespaceLength', raw.maxNamespaceLength, 1, d.maxNamespaceLength),
     cachedTtl: int('cachedTtl', raw.cachedTtl, 1, d.cachedTtl),
-    gcInterval: int('gcInterval', raw.gcInterval, 0, d.gcInterval),
-    flushInterval: int('flushInterval', raw.flushInterval, 0, d.flushInterval),
+    // A readonly store writes nothing: no sweeper, no access-count flushes, no pruning.
+    gcInterval: readonly ? 0 : gcInterval,
+    flushInterval: readonly ? 0 : flushInterval,
     flushMaxEntries: int('flushMaxEntries', raw.flushMaxEntries, 1, d.flushMaxEntries),
     atomic,
     clock: clock as () => number,
     migrationBackup: backup,
-    changeFeed,
+    changeFeed: readonly ? { ...changeFeed, pruneIntervalMs: 0 } : changeFeed,
     history,
     locks,
   };

@@ -2,18 +2,14 @@ import { EventBus, type EventSource } from '@hivedb/pool';
 import { type AtomicInfo, atomic } from './atomic.js';
 import { Batch } from './batch.js';
 import { commitBatch } from './commit-batch.js';
-import { StoreContext } from './context.js';
-import { isStoreOutcome, StoreError } from './errors.js';
 import type { StoreEvents } from './events.js';
 import { count, keys, list } from './listing.js';
 import { clear, increment, remove, touch } from './mutate.js';
-import { type ResolvedStoreOptions, resolveStoreOptions, type StoreOptions } from './options.js';
+import { resolveStoreOptions, type StoreOptions } from './options.js';
 import { get } from './read.js';
 import { setBulk } from './set-bulk.js';
-import { openSqliteBackend } from './sqlite-backend.js';
 import { collectStats, counters } from './stats.js';
-import { Subscriptions } from './subscriptions.js';
-import { sweep } from './sweep.js';
+import { StoreLifecycle } from './store-lifecycle.js';
 import { history } from './history.js';
 import { acquireLock, releaseLock, renewLock } from './locks.js';
 import type {
@@ -56,8 +52,6 @@ import { type ImportOptions, type ImportResult, importEntries } from './import.j
 import type { ImportSource } from './jsonl.js';
 import { type RestoreResult, restore } from './restore.js';
 
-type State = 'new' | 'opening' | 'ready' | 'failed' | 'closed';
-
 /**
  * The memory agents share: namespaced JSON entries with versions, TTLs, compare-and-set, atomic
  * batches and a read cache that is coherent across processes, in `<projectRoot>/.hive-mind/memory.db`
@@ -75,22 +69,14 @@ export class SharedMemoryStore {
   readonly namespaces = NAMESPACES;
   /** The seed's data types by name. */
   readonly dataTypes = DATA_TYPES;
-  readonly #options: ResolvedStoreOptions;
   readonly #events = new EventBus<StoreEvents>();
-  #state: State = 'new';
-  #ctx: StoreContext | undefined;
-  #opening: Promise<void> | undefined;
-  #openError: unknown;
-  #closing: Promise<void> | undefined;
-  #sweepTimer: NodeJS.Timeout | undefined;
-  #sweeping: Promise<number> | undefined;
-  #feed: Subscriptions | undefined;
-  #inFlight = 0;
-  #idle: Array<() => void> = [];
+  readonly #life: StoreLifecycle;
 
   /**
-   * Opens a store: both databases opened through pools and migrated before it resolves.
-   * Throws `STORE_INVALID_OPTION` or `STORE_OPEN_FAILED`.
+   * Opens a store: both databases opened through pools and migrated before it resolves (with
+   * `readonly: true`, an existing `memory.db` opened read-only, nothing created or migrated).
+   * Throws `STORE_INVALID_OPTION`, `STORE_OPEN_FAILED`, and for a readonly store
+   * `STORE_NO_DATABASE` or `STORE_SCHEMA_MISMATCH`.
    */
   static async open(options?: StoreOptions): Promise<SharedMemoryStore> {
     const store = new SharedMemoryStore(options);
@@ -104,7 +90,7 @@ export class SharedMemoryStore {
    * (`STORE_INVALID_OPTION`); nothing is opened before `init()`.
    */
   constructor(options?: StoreOptions) {
-    this.#options = resolveStoreOptions(options);
+    this.#life = new StoreLifecycle(resolveStoreOptions(options), this.#events);
   }
 
   /** The store's typed events (`set`, `get`, `delete`, `clear`, `expire`, `conflict`, `cache`, `flush`, `error`). */
@@ -114,125 +100,37 @@ export class SharedMemoryStore {
 
   /** Whether the store is open and usable. */
   get ready(): boolean {
-    return this.#state === 'ready';
+    return this.#life.ready;
+  }
+
+  /** Whether the store was opened with `readonly: true` (every method that writes fails with `STORE_READONLY`). */
+  get readonly(): boolean {
+    return this.#life.options.readonly;
   }
 
   /** The database files (`memory.db`, `hive.db`), once open. */
   get files(): { readonly memory: string; readonly hive: string } | undefined {
-    return this.#ctx?.backend.files;
+    return this.#life.ctx?.backend.files;
   }
 
   /**
    * Read-only views of the store's two pools (`memory.db`, `hive.db`): their event buses, for a
    * monitor (`monitor.attach(store.pools().memory.events)`: utilisation, acquire waits, retries,
-   * checkpoints), and their `stats()`. Throws `STORE_NOT_READY` / `STORE_CLOSED`.
+   * checkpoints), and their `stats()`; `hive` is `null` for a readonly store (it never opens
+   * `hive.db`). Throws `STORE_NOT_READY` / `STORE_CLOSED`.
    */
-  pools(): { readonly memory: PoolView; readonly hive: PoolView } {
-    if (this.#state !== 'ready' || this.#ctx === undefined) throw this.#notReady();
-    return this.#ctx.backend.pools;
+  pools(): { readonly memory: PoolView; readonly hive: PoolView | null } {
+    return this.#life.readyCtx().backend.pools;
   }
 
   /** Opens and migrates the databases. Idempotent; after a failure, calling it again retries. */
   init(): Promise<void> {
-    if (this.#state === 'closed')
-      return Promise.reject(new StoreError('STORE_CLOSED', 'the store was shut down'));
-    if (this.#state === 'ready') return Promise.resolve();
-    if (this.#state === 'opening') return this.#opening!;
-    this.#state = 'opening';
-    this.#opening = this.#open();
-    return this.#opening;
-  }
-
-  async #open(): Promise<void> {
-    let backend: Awaited<ReturnType<typeof openSqliteBackend>>;
-    try {
-      backend = await openSqliteBackend({
-        root: this.#options.root,
-        pool: this.#options.pool,
-        migrationBackup: this.#options.migrationBackup,
-      });
-    } catch (err) {
-      if (this.#state === 'opening') {
-        this.#state = 'failed';
-        this.#openError = err;
-      }
-      throw err;
-    }
-    if (this.#state !== 'opening') {
-      // shutdown() was called while opening.
-      await backend.close();
-      throw new StoreError('STORE_CLOSED', 'the store was shut down while it was opening');
-    }
-    const ctx = new StoreContext(this.#options, backend, this.#events);
-    this.#ctx = ctx;
-    this.#feed = new Subscriptions(ctx);
-    if (this.#options.gcInterval > 0) {
-      this.#sweepTimer = setInterval(() => {
-        if (this.#state === 'ready' && this.#sweeping === undefined)
-          this.sweepExpired().catch((err: unknown) => ctx.reportError('sweep', err));
-      }, this.#options.gcInterval);
-      this.#sweepTimer.unref();
-    }
-    this.#state = 'ready';
-  }
-
-  #notReady(): StoreError {
-    switch (this.#state) {
-      case 'closed':
-        return new StoreError('STORE_CLOSED', 'the store was shut down');
-      case 'failed':
-        return new StoreError(
-          'STORE_NOT_READY',
-          'the store failed to open; call init() again to retry',
-          { cause: this.#openError },
-        );
-      case 'opening':
-        return new StoreError('STORE_NOT_READY', 'the store is still opening: await store.init()');
-      default:
-        return new StoreError(
-          'STORE_NOT_READY',
-          'the store is not open: await store.init() (or use SharedMemoryStore.open())',
-        );
-    }
-  }
-
-  /**
-   * Runs an operation of an open store, counted so that `shutdown()` waits for it. A failure
-   * that is not the caller's (the database, not the input: `POOL_BUSY`, `SQLITE_FULL`, …) is
-   * also an `error` event.
-   */
-  #run<T>(name: string, op: (ctx: StoreContext) => Promise<T>): Promise<T> {
-    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
-    const ctx = this.#ctx!;
-    this.#inFlight++;
-    let p: Promise<T>;
-    try {
-      p = op(ctx);
-    } catch (err) {
-      this.#settled();
-      return Promise.reject(err);
-    }
-    return p.then(
-      (value) => {
-        this.#settled();
-        return value;
-      },
-      (err: unknown) => {
-        this.#settled();
-        if (!isStoreOutcome(err)) ctx.reportError(name, err);
-        throw err;
-      },
-    );
-  }
-
-  #settled(): void {
-    if (--this.#inFlight === 0 && this.#idle.length > 0)
-      for (const wake of this.#idle.splice(0)) wake();
+    return this.#life.init();
   }
 
   /** Writes `value` (any JSON value) under `key`. Resolves to `{ success, version, size, expiresAt }`. */
   set(key: string, value: unknown, options?: SetOptions): Promise<SetResult> {
-    return this.#run('set', (ctx) => set(ctx, key, value, options));
+    return this.#life.write('set', (ctx) => set(ctx, key, value, options));
   }
 
   /**
@@ -247,9 +145,8 @@ export class SharedMemoryStore {
   get(key: string, options?: GetOptions): Promise<unknown> {
     // Not counted in flight: a read needs no waiting for at shutdown (it is served from a
     // snapshot at once, or fails with the pool's POOL_CLOSED if it had to wait for a reader).
-    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
     try {
-      return get(this.#ctx!, key, options);
+      return get(this.#life.readyCtx(), key, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -257,47 +154,49 @@ export class SharedMemoryStore {
 
   /** Deletes `key`; resolves to whether a live entry was there. */
   delete(key: string, options?: DeleteOptions): Promise<boolean> {
-    return this.#run('delete', (ctx) => remove(ctx, key, options));
+    return this.#life.write('delete', (ctx) => remove(ctx, key, options));
   }
 
-  /** Live keys, filtered by namespace, data type and a regular expression. */
+  /** Live keys, filtered by namespace, data type and a glob on the key (`pattern`, as `subscribe`'s). */
   keys(options?: KeysOptions): Promise<string[]> {
-    return this.#run('keys', (ctx) => keys(ctx, options));
+    return this.#life.run('keys', (ctx) => keys(ctx, options));
   }
 
   /** Writes many entries in one transaction (`[{ key, value, options }]`); a result per entry, in order. */
   setBulk(entries: readonly BulkEntry[]): Promise<BulkResult[]> {
-    return this.#run('setBulk', (ctx) => setBulk(ctx, entries));
+    return this.#life.write('setBulk', (ctx) => setBulk(ctx, entries));
   }
 
   /** A page of live entries in key order: `{ entries, cursor }`; pass `cursor` back for the next page. */
   list(options?: ListOptions): Promise<ListResult> {
-    return this.#run('list', (ctx) => list(ctx, options));
+    return this.#life.run('list', (ctx) => list(ctx, options));
   }
 
   /** Live entries of a namespace, optionally under a key prefix. */
   count(options?: CountOptions): Promise<number> {
-    return this.#run('count', (ctx) => count(ctx, options));
+    return this.#life.run('count', (ctx) => count(ctx, options));
   }
 
   /** Gives a live entry a new TTL in ms (`null`: never expires); `{ found, expiresAt }`. */
   touch(key: string, ttl: number | null, options?: NamespaceOptions): Promise<TouchResult> {
-    return this.#run('touch', (ctx) => touch(ctx, key, ttl, options));
+    return this.#life.write('touch', (ctx) => touch(ctx, key, ttl, options));
   }
 
   /** Deletes every entry of `namespace`, or of every namespace when none is given; resolves to how many. */
   clear(options?: NamespaceOptions): Promise<number> {
-    return this.#run('clear', (ctx) => clear(ctx, options));
+    return this.#life.write('clear', (ctx) => clear(ctx, options));
   }
 
   /** Adds `by` (default 1) to an integer counter in one statement, creating it at `by`; the new value. */
   increment(key: string, by?: number, options?: IncrementOptions): Promise<number> {
-    return this.#run('increment', (ctx) => increment(ctx, key, by, options));
+    return this.#life.write('increment', (ctx) => increment(ctx, key, by, options));
   }
 
   /** An atomic batch: `.check(…)`, `.set(…)`, `.delete(…)`, then `.commit()`. */
   batch(): Batch {
-    return new Batch((checks, ops) => this.#run('batch', (ctx) => commitBatch(ctx, checks, ops)));
+    return new Batch((checks, ops) =>
+      this.#life.write('batch', (ctx) => commitBatch(ctx, checks, ops)),
+    );
   }
 
   /**
@@ -313,9 +212,9 @@ export class SharedMemoryStore {
     fn: (current: T | null, info: AtomicInfo) => T | Promise<T>,
     options?: AtomicOptions,
   ): Promise<T> {
-    return this.#run('atomic', (ctx) =>
+    return this.#life.write('atomic', (ctx) =>
       atomic(ctx, key, fn, options, () => {
-        if (this.#state !== 'ready') throw this.#notReady();
+        this.#life.readyCtx();
       }),
     );
   }
@@ -328,26 +227,26 @@ export class SharedMemoryStore {
    * loses the lock when its lease expires. Calling it again while holding gives a new token.
    */
   acquireLock(key: string, agentId: string, options?: AcquireLockOptions): Promise<LockLease> {
-    return this.#run('acquireLock', (ctx) =>
+    return this.#life.write('acquireLock', (ctx) =>
       acquireLock(ctx, key, agentId, options, () => {
-        if (this.#state !== 'ready') throw this.#notReady();
+        this.#life.readyCtx();
       }),
     );
   }
 
   /** Releases `agentId`'s lock of `key`: true when it held it live; false otherwise (never another's). */
   releaseLock(key: string, agentId: string, options?: { namespace?: string }): Promise<boolean> {
-    return this.#run('releaseLock', (ctx) => releaseLock(ctx, key, agentId, options));
+    return this.#life.write('releaseLock', (ctx) => releaseLock(ctx, key, agentId, options));
   }
 
   /** Extends `agentId`'s live lock of `key` to `ttl` ms from now; same token. `STORE_LOCK_NOT_HELD` when it is gone. */
   renewLock(key: string, agentId: string, options?: RenewLockOptions): Promise<LockLease> {
-    return this.#run('renewLock', (ctx) => renewLock(ctx, key, agentId, options));
+    return this.#life.write('renewLock', (ctx) => renewLock(ctx, key, agentId, options));
   }
 
   /**
    * Calls `callback` with every change committed by any process on this machine to a key
-   * matching `pattern` (`*` any characters, `?` one), in commit order, once per sequence number:
+   * matching `pattern` (a glob: `*` any characters, `?` one, `\` escapes), in commit order, once per sequence number:
    * `{ seq, namespace, key, op: 'set' | 'delete' | 'expire', version, at }`. From `since`
    * (`seq > since`) to resume, else from now. An async callback is awaited before the next
    * change; one that throws is an `error` event. Polled every `changeFeed.pollIntervalMs`.
@@ -357,14 +256,14 @@ export class SharedMemoryStore {
     callback: (change: Change) => void | Promise<void>,
     options?: SubscribeOptions,
   ): Subscription {
-    if (this.#state !== 'ready') throw this.#notReady();
-    return this.#feed!.subscribe(pattern, callback, options);
+    return this.#life.feed().subscribe(pattern, callback, options);
   }
 
   /** Stops a subscription (as `sub.unsubscribe()`); true when it was active. */
   unsubscribe(subscription: Subscription): boolean {
     if (subscription === null || typeof subscription !== 'object') return false;
-    return this.#feed?.unsubscribe(subscription.id) ?? false;
+    if (!this.#life.ready) return false;
+    return this.#life.feed().unsubscribe(subscription.id);
   }
 
   /**
@@ -373,7 +272,7 @@ export class SharedMemoryStore {
    * Retention: `history.maxVersions` per entry.
    */
   history(key: string, options?: HistoryQueryOptions): Promise<HistoryEntry[]> {
-    return this.#run('history', (ctx) => history(ctx, key, options));
+    return this.#life.run('history', (ctx) => history(ctx, key, options));
   }
 
   /**
@@ -382,30 +281,22 @@ export class SharedMemoryStore {
    * before this runs either.
    */
   sweepExpired(): Promise<number> {
-    return this.#run('sweepExpired', async (ctx) => {
-      if (this.#sweeping !== undefined) return this.#sweeping;
-      this.#sweeping = sweep(ctx);
-      try {
-        return await this.#sweeping;
-      } finally {
-        this.#sweeping = undefined;
-      }
-    });
+    return this.#life.sweepExpired();
   }
 
   /** Writes the buffered access counts and access log now. */
   flush(): Promise<void> {
-    return this.#run('flush', (ctx) => ctx.access.flush('manual'));
+    return this.#life.write('flush', (ctx) => ctx.access.flush('manual'));
   }
 
   /** The seed's statistics: what is measured (counters of this store, entries and bytes on disk now). */
   getStats(): Promise<StoreStats> {
-    return this.#run('getStats', (ctx) => collectStats(ctx));
+    return this.#life.run('getStats', (ctx) => collectStats(ctx));
   }
 
   /** This store's counters, synchronously (works in every state). */
   stats(): StoreCounters {
-    return counters(this.#ctx, this.#state === 'ready', this.#state === 'closed');
+    return counters(this.#life.ctx, this.#life.ready, this.#life.closed);
   }
 
   /**
@@ -414,31 +305,7 @@ export class SharedMemoryStore {
    * call fails with `STORE_CLOSED`. Transient entries are gone.
    */
   shutdown(): Promise<void> {
-    this.#closing ??= this.#shutdown();
-    return this.#closing;
-  }
-
-  async #shutdown(): Promise<void> {
-    const wasOpening = this.#state === 'opening' ? this.#opening : undefined;
-    this.#state = 'closed';
-    if (wasOpening !== undefined) await wasOpening.catch(() => undefined);
-    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
-    this.#feed?.close();
-    const ctx = this.#ctx;
-    if (ctx === undefined) return;
-    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-    ctx.access.stop();
-    await ctx.access.flush('shutdown');
-    // Our own read snapshots end at the end of the macrotask; a checkpoint must not wait on them.
-    await new Promise((r) => setImmediate(r));
-    try {
-      await ctx.backend.checkpoint();
-    } catch (err) {
-      ctx.reportError('checkpoint', err);
-    }
-    await ctx.backend.close();
-    ctx.transient.clearAll();
-    ctx.cache?.clear();
+    return this.#life.shutdown();
   }
 
   /**
@@ -447,17 +314,18 @@ export class SharedMemoryStore {
    * other processes go on. `onProgress` gets `{ totalPages, remainingPages }` between steps.
    */
   backup(path: string, options?: BackupOptions): Promise<BackupResult> {
-    return this.#run('backup', (ctx) => backup(ctx, path, options));
+    return this.#life.run('backup', (ctx) => backup(ctx, path, options));
   }
 
   /**
-   * Replaces the contents of `memory.db` with a backup, after verifying a copy of it; refuses
-   * (`STORE_RESTORE_REFUSED`, `details.reason`) a file that is not SQLite, fails
-   * `integrity_check`, or lacks the memory schema, leaving the live database unchanged. An
-   * older schema is migrated forward. Caches are dropped; transient entries are gone.
+   * Replaces the contents of `memory.db` with a hivedb `memory.db` (a backup), after verifying a
+   * copy of it; anything else (not SQLite, damaged, no migration record, a schema its record
+   * does not imply) is `STORE_RESTORE_REFUSED` with `details.reason` and the live database is
+   * unchanged. Writes `{ safetyBackup }`, a copy of the live data beside it, before replacing.
+   * An older schema is migrated forward. Caches are dropped; transient entries are gone.
    */
   restore(path: string): Promise<RestoreResult> {
-    return this.#run('restore', (ctx) => restore(ctx, path));
+    return this.#life.write('restore', (ctx) => restore(ctx, path));
   }
 
   /**
@@ -466,9 +334,8 @@ export class SharedMemoryStore {
    * `STORE_NOT_READY` / `STORE_CLOSED` / `STORE_INVALID_…` at once; a later failure destroys the stream.
    */
   export(options?: ExportOptions): Readable {
-    if (this.#state !== 'ready') throw this.#notReady();
-    const ctx = this.#ctx!;
-    return exportEntries(exportNamespace(ctx, options), (read) => this.#run('export', read));
+    const ctx = this.#life.readyCtx();
+    return exportEntries(exportNamespace(ctx, options), (read) => this.#life.run('export', read));
   }
 
   /**
@@ -477,23 +344,6 @@ export class SharedMemoryStore {
    * record rejects with `STORE_IMPORT_INVALID` naming its line, and nothing is imported.
    */
   import(source: ImportSource, options?: ImportOptions): Promise<ImportResult> {
-    if (this.#state !== 'ready') return Promise.reject(this.#notReady());
-    const check = (): void => {
-      if (this.#state !== 'ready') throw this.#notReady();
-    };
-    // A fault of the final step is reported by #run; one of the staging, here.
-    const reported = new WeakSet<object>();
-    return importEntries(this.#ctx!, source, options, {
-      check,
-      run: (op) =>
-        this.#run('import', op).catch((err: unknown) => {
-          if (err !== null && typeof err === 'object') reported.add(err);
-          throw err;
-        }),
-    }).catch((err: unknown) => {
-      const seen = err !== null && typeof err === 'object' && reported.has(err);
-      if (!seen && !isStoreOutcome(err)) this.#ctx?.reportError('import', err);
-      throw err;
-    });
+    return this.#life.staged('import', (ctx, gate) => importEntries(ctx, source, options, gate));
   }
 }

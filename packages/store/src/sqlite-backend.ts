@@ -1,5 +1,5 @@
-import { createPool, type Pool } from '@hivedb/pool';
-import { Migrator } from '@hivedb/schema';
+import path from 'node:path';
+import type { Pool } from '@hivedb/pool';
 import type {
   AccessLogRecord,
   AccessRecord,
@@ -20,18 +20,16 @@ import type {
   WriteOutcome,
   WriteSpec,
 } from './backend.js';
-import { StoreError } from './errors.js';
-import type { StorePoolOptions } from './options.js';
 import * as F from './feed-sql.js';
 import * as SQL from './sql.js';
 import * as feed from './sqlite-feed.js';
 import {
-  live,
+  checkpointQuickly,
   type Probe,
   removed,
-  removeIn,
   removeRefusal,
   removeStatement,
+  runBatch,
   writeIn,
   writeRefusal,
   writeStatement,
@@ -39,64 +37,28 @@ import {
 import type { DataType, PoolView } from './types.js';
 import { SqliteTransfer } from './sqlite-transfer.js';
 
-/** What `openSqliteBackend` needs. */
-export interface SqliteBackendOptions {
-  /** The `.hive-mind` folder. */
-  readonly root: string;
-  readonly pool: StorePoolOptions;
-  readonly migrationBackup: boolean | string;
-}
-
 /**
- * Opens `memory.db` and `hive.db` under `root` through `@hivedb/pool` and migrates both with
- * `@hivedb/schema`'s runner. Throws `STORE_OPEN_FAILED` (with the cause) and leaves nothing open.
+ * The store's backend on SQLite: `memory.db`'s pool and `hive.db`'s (`null` for a readonly
+ * store, which never opens it). Made by `openSqliteBackend`.
  */
-export async function openSqliteBackend(opts: SqliteBackendOptions): Promise<StoreBackend> {
-  const pools: Pool[] = [];
-  try {
-    const memory = createPool({ ...opts.pool, filename: 'memory.db', root: opts.root });
-    pools.push(memory);
-    // hive.db takes only the buffered access log: a writer and one reader are plenty.
-    const hive = createPool({
-      ...opts.pool,
-      filename: 'hive.db',
-      root: opts.root,
-      maxConnections: 2,
-      minConnections: 1,
-    });
-    pools.push(hive);
-    await new Migrator(memory, { database: 'memory', backup: opts.migrationBackup }).migrate();
-    await new Migrator(hive, { database: 'hive', backup: opts.migrationBackup }).migrate();
-    return new SqliteBackend(memory, hive);
-  } catch (err) {
-    await Promise.allSettled(pools.map((p) => p.close()));
-    const code = (err as { code?: unknown }).code;
-    throw new StoreError(
-      'STORE_OPEN_FAILED',
-      `could not open the store's databases in ${opts.root}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, details: { root: opts.root, ...(typeof code === 'string' ? { code } : {}) } },
-    );
-  }
-}
-
-/** How long the shutdown checkpoint waits for other processes' readers (ms). */
-const CHECKPOINT_WAIT_MS = 50;
-
-class SqliteBackend implements StoreBackend {
+export class SqliteBackend implements StoreBackend {
   readonly files: { readonly memory: string; readonly hive: string };
   readonly transfer: SqliteTransfer;
-  readonly pools: { readonly memory: PoolView; readonly hive: PoolView };
+  readonly pools: { readonly memory: PoolView; readonly hive: PoolView | null };
   readonly #memory: Pool;
-  readonly #hive: Pool;
+  readonly #hive: Pool | null;
 
-  constructor(memory: Pool, hive: Pool) {
+  constructor(memory: Pool, hive: Pool | null) {
     this.#memory = memory;
     this.#hive = hive;
-    this.files = { memory: memory.filename, hive: hive.filename };
+    this.files = {
+      memory: memory.filename,
+      hive: hive?.filename ?? path.join(path.dirname(memory.filename), 'hive.db'),
+    };
     this.transfer = new SqliteTransfer(memory);
     this.pools = {
       memory: { events: memory.events, stats: () => memory.stats() },
-      hive: { events: hive.events, stats: () => hive.stats() },
+      hive: hive === null ? null : { events: hive.events, stats: () => hive.stats() },
     };
   }
 
@@ -215,40 +177,7 @@ class SqliteBackend implements StoreBackend {
   }
 
   batch(checks: readonly CheckSpec[], ops: readonly BatchOp[], now: number): Promise<BatchOutcome> {
-    const rollback = Symbol('rollback');
-    let failure: BatchOutcome | undefined;
-    return this.#memory
-      .transaction((tx) => {
-        for (let i = 0; i < checks.length; i++) {
-          const c = checks[i]!;
-          const p = tx.get<Probe>(SQL.PROBE, [c.namespace, c.key]);
-          const current = live(p, now) ? p.version : null;
-          if (current !== c.version) {
-            failure = {
-              ok: false,
-              failed: 'check',
-              index: i,
-              refusal: { ok: false, reason: c.version === null ? 'exists' : 'version', current },
-            };
-            throw rollback;
-          }
-        }
-        const results: (WriteOutcome | RemoveOutcome)[] = [];
-        for (let i = 0; i < ops.length; i++) {
-          const o = ops[i]!;
-          const out = o.op === 'set' ? writeIn(tx, o.spec) : removeIn(tx, o.spec);
-          if (!out.ok) {
-            failure = { ok: false, failed: 'op', index: i, refusal: out };
-            throw rollback;
-          }
-          results.push(out);
-        }
-        return { ok: true as const, results };
-      })
-      .catch((err: unknown) => {
-        if (err === rollback && failure !== undefined) return failure;
-        throw err;
-      });
+    return runBatch(this.#memory, checks, ops, now);
   }
 
   list(
@@ -327,6 +256,8 @@ class SqliteBackend implements StoreBackend {
   }
 
   appendLog(log: readonly AccessLogRecord[]): Promise<void> {
+    // A readonly store buffers no access log (its access buffer is off).
+    if (this.#hive === null) return Promise.resolve();
     return this.#hive.transaction((tx) => {
       for (const r of log)
         tx.run(SQL.LOG_ACCESS, [
@@ -400,30 +331,13 @@ class SqliteBackend implements StoreBackend {
     return feed.pruneHistory(this.#memory, keep);
   }
 
-  /**
-   * `wal_checkpoint(TRUNCATE)` on both databases, waiting at most CHECKPOINT_WAIT_MS for readers:
-   * TRUNCATE holds the write lock while it waits, so a store shutting down among busy processes
-   * would stall all their writers for the pool's whole `busyTimeout`. A checkpoint that finds
-   * readers still busy leaves the WAL to the processes still running (their writers checkpoint it).
-   */
+  /** `wal_checkpoint(TRUNCATE)` on both databases (see `checkpointQuickly`); none for a readonly store. */
   async checkpoint(): Promise<void> {
-    for (const pool of [this.#memory, this.#hive]) {
-      await pool.withConnection(
-        (lease) => {
-          const previous = lease.raw.pragma('busy_timeout', { simple: true }) as number;
-          lease.raw.pragma(`busy_timeout = ${CHECKPOINT_WAIT_MS}`);
-          try {
-            lease.get(SQL.CHECKPOINT);
-          } finally {
-            lease.raw.pragma(`busy_timeout = ${previous}`);
-          }
-        },
-        { mode: 'write' },
-      );
-    }
+    if (this.#hive === null) return;
+    for (const pool of [this.#memory, this.#hive]) await checkpointQuickly(pool);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#memory.close(), this.#hive.close()]);
+    await Promise.all([this.#memory.close(), this.#hive?.close()]);
   }
 }

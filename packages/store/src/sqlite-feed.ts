@@ -78,13 +78,12 @@ export async function renewLock(
 }
 
 /**
- * The newest sequence number issued, read on the writer (a deferred transaction queued in this
- * process's write order): any write this process issues afterwards is numbered after it.
+ * The newest sequence number issued as of the call, read synchronously in a read transaction
+ * that begins inside it (`pool.readNow`): every change committed later, by any process (a
+ * write this process issues afterwards included), is numbered after it.
  */
-export function headSeq(pool: Pool): Promise<number> {
-  return pool.transaction((tx) => tx.get<{ seq: number }>(F.HEAD_SEQ)?.seq ?? 0, {
-    mode: 'deferred',
-  });
+export function headSeq(pool: Pool): number {
+  return pool.readNow((db) => db.get<{ seq: number }>(F.HEAD_SEQ)?.seq ?? 0);
 }
 
 /**

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createPool, type Pool, sqliteCodeOf } from '@hivedb/pool';
-import { Migrator, validateIntegrity } from '@hivedb/schema';
+import {
+  type InspectionProblem,
+  inspectDatabase,
+  Migrator,
+  validateIntegrity,
+} from '@hivedb/schema';
 import { StoreError } from './errors.js';
 import type { RestoreRefusal } from './transfer-backend.js';
 
@@ -65,13 +70,33 @@ async function readHeader(source: string): Promise<Buffer> {
   }
 }
 
+/** The refusal reason of what `inspectDatabase` found first. */
+function reasonOf(problem: InspectionProblem): RestoreRefusal {
+  switch (problem.code) {
+    case 'missing':
+    case 'not-a-file':
+      return 'not-found';
+    case 'empty-file':
+    case 'not-sqlite':
+      return 'not-sqlite';
+    case 'unreadable':
+    case 'integrity':
+      return 'integrity';
+    default:
+      return 'schema';
+  }
+}
+
 /**
- * Copies `source` into `folder` and verifies the copy: a SQLite file, `PRAGMA integrity_check`
- * and `foreign_key_check` clean, the page size of the live database, and hivedb's memory schema
- * (a recorded migration of `@hivedb/schema`'s memory database with no drift and none unknown to
- * this version, or the seed's layout). The copy is then migrated forward to this version's
- * newest migration and compared with `@hivedb/schema`'s definitions of `memory.db`.
- * Throws `STORE_RESTORE_REFUSED` (`details.reason`); the source file is only ever read.
+ * Copies `source` into `folder` and verifies the copy with `@hivedb/schema`'s
+ * `inspectDatabase` (read-only, every check): a SQLite file, `integrity_check` and
+ * `foreign_key_check` clean, a migration record of `@hivedb/schema`'s memory database with no
+ * drift and no migration this version does not know, and the tables that record implies. Only a
+ * hivedb `memory.db` passes: another program's file (an empty `shared_memory(key, value)`
+ * included) or the seed's layout without a record are refused. Then the page size of the live
+ * database; the copy is then migrated forward to this version's newest migration and compared
+ * with `@hivedb/schema`'s definitions of `memory.db`. Throws `STORE_RESTORE_REFUSED`
+ * (`details.reason`, `details.problems`); the source file is only ever read.
  */
 export async function prepareCandidate(
   source: string,
@@ -91,6 +116,19 @@ export async function prepareCandidate(
   };
   try {
     await copyFile(source, file);
+    const report = await inspectDatabase(file, 'memory');
+    if (!report.ok) {
+      const problems = report.problems.map((p) => ({ code: p.code, message: p.message }));
+      throw refused(
+        reasonOf(report.problems[0]!),
+        source,
+        `it is not a hivedb memory.db: ${problems
+          .slice(0, 3)
+          .map((p) => p.message.replaceAll(file, 'the file'))
+          .join('; ')}`,
+        { details: { problems } },
+      );
+    }
     try {
       pool = createPool({
         filename: name,
@@ -102,29 +140,9 @@ export async function prepareCandidate(
         circuitBreaker: { enabled: false },
       });
     } catch (err) {
-      const notADb = sqliteCodeOf(err) === 'SQLITE_NOTADB';
-      throw refused(
-        notADb ? 'not-sqlite' : 'integrity',
-        source,
-        `it cannot be opened as a database (${(err as Error).message})`,
-        { cause: err },
-      );
-    }
-    const report = await validateIntegrity(pool, { definitions: false });
-    if (!report.ok) {
-      const found = [
-        ...report.errors.map((e) => e.message),
-        ...report.integrity,
-        ...report.foreignKeys.map((f) => `foreign key violation in ${f.table}`),
-      ];
-      throw refused(
-        'integrity',
-        source,
-        `it fails integrity_check: ${found.slice(0, 3).join('; ')}`,
-        {
-          details: { problems: found.slice(0, 20) },
-        },
-      );
+      throw refused('integrity', source, `it cannot be opened (${(err as Error).message})`, {
+        cause: err,
+      });
     }
     const pageSize = (await pool.get<{ page_size: number }>('PRAGMA page_size'))?.page_size;
     if (pageSize !== livePageSize)
@@ -134,19 +152,6 @@ export async function prepareCandidate(
         `its page size is ${pageSize} bytes, the live database's ${livePageSize}`,
       );
     const migrator = new Migrator(pool, { database: 'memory', backup: false });
-    const status = await migrator.status().catch((err: unknown) => {
-      throw refused('schema', source, `its migrations cannot be read (${(err as Error).message})`, {
-        cause: err,
-      });
-    });
-    if (status.drifted.length > 0 || status.unknown.length > 0)
-      throw refused(
-        'schema',
-        source,
-        `it carries migrations this version does not know (${status.drifted.length} changed, ${status.unknown.length} unknown): not a memory database of this or an older hivedb`,
-      );
-    if (status.applied.length === 0 && !status.seedLayout)
-      throw refused('schema', source, 'it does not carry the hivedb memory schema');
     await migrator.migrate().catch((err: unknown) => {
       throw refused(
         'schema',

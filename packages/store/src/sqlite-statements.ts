@@ -1,5 +1,8 @@
-import type { SyncQueryable } from '@hivedb/pool';
+import type { Pool, SyncQueryable } from '@hivedb/pool';
 import type {
+  BatchOp,
+  BatchOutcome,
+  CheckSpec,
   LockState,
   Refusal,
   RemoveOutcome,
@@ -181,4 +184,74 @@ export function removeIn(tx: SyncQueryable, s: RemoveSpec): RemoveOutcome {
   const row = tx.get<{ expiresAt?: number | null; version: number }>(sql, params);
   if (row !== undefined) return removed(s, row);
   return removeRefusal(s, tx.get<Probe>(SQL.PROBE, [s.namespace, s.key]));
+}
+
+/**
+ * A batch in one write transaction: every check, then every operation; the first that fails
+ * rolls everything back and is reported (`failed: 'check' | 'op'`, `index`, the refusal).
+ */
+export function runBatch(
+  pool: Pool,
+  checks: readonly CheckSpec[],
+  ops: readonly BatchOp[],
+  now: number,
+): Promise<BatchOutcome> {
+  const rollback = Symbol('rollback');
+  let failure: BatchOutcome | undefined;
+  return pool
+    .transaction((tx) => {
+      for (let i = 0; i < checks.length; i++) {
+        const c = checks[i]!;
+        const p = tx.get<Probe>(SQL.PROBE, [c.namespace, c.key]);
+        const current = live(p, now) ? p.version : null;
+        if (current !== c.version) {
+          failure = {
+            ok: false,
+            failed: 'check',
+            index: i,
+            refusal: { ok: false, reason: c.version === null ? 'exists' : 'version', current },
+          };
+          throw rollback;
+        }
+      }
+      const results: (WriteOutcome | RemoveOutcome)[] = [];
+      for (let i = 0; i < ops.length; i++) {
+        const o = ops[i]!;
+        const out = o.op === 'set' ? writeIn(tx, o.spec) : removeIn(tx, o.spec);
+        if (!out.ok) {
+          failure = { ok: false, failed: 'op', index: i, refusal: out };
+          throw rollback;
+        }
+        results.push(out);
+      }
+      return { ok: true as const, results };
+    })
+    .catch((err: unknown) => {
+      if (err === rollback && failure !== undefined) return failure;
+      throw err;
+    });
+}
+
+/** How long the shutdown checkpoint waits for other processes' readers (ms). */
+const CHECKPOINT_WAIT_MS = 50;
+
+/**
+ * `wal_checkpoint(TRUNCATE)`, waiting at most CHECKPOINT_WAIT_MS for readers: TRUNCATE holds the
+ * write lock while it waits, so a store shutting down among busy processes would stall all their
+ * writers for the pool's whole `busyTimeout`. A checkpoint that finds readers still busy leaves
+ * the WAL to the processes still running (their writers checkpoint it).
+ */
+export async function checkpointQuickly(pool: Pool): Promise<void> {
+  await pool.withConnection(
+    (lease) => {
+      const previous = lease.raw.pragma('busy_timeout', { simple: true }) as number;
+      lease.raw.pragma(`busy_timeout = ${CHECKPOINT_WAIT_MS}`);
+      try {
+        lease.get(SQL.CHECKPOINT);
+      } finally {
+        lease.raw.pragma(`busy_timeout = ${previous}`);
+      }
+    },
+    { mode: 'write' },
+  );
 }

@@ -8,6 +8,7 @@ import type {
   ExportCursor,
   ExportRow,
   ImportStage,
+  RestoreHooks,
   TransferBackend,
 } from './transfer-backend.js';
 
@@ -97,19 +98,23 @@ export class SqliteTransfer implements TransferBackend {
   async restore(
     source: string,
     now: number,
-    beforeReplace: () => Promise<void>,
-  ): Promise<{ entries: number }> {
+    hooks: RestoreHooks,
+  ): Promise<{ entries: number; safetyBackup: string }> {
     const live = this.#memory.filename;
     const pageSize =
       (await this.#memory.get<{ page_size: number }>('PRAGMA page_size'))?.page_size ?? 4096;
     const candidate = await prepareCandidate(source, path.dirname(live), pageSize, now);
     try {
-      await beforeReplace();
+      await hooks.beforeReplace();
       // This process's writes wait behind the held writer; other processes get SQLITE_BUSY
       // (and retry) while the backup API's own connection holds the write lock. Readers keep
       // their snapshots and see the restored database whole, at its commit.
       const writer = await this.#memory.acquire({ mode: 'write' });
+      let safetyBackup: string;
       try {
+        // From a read snapshot taken now: everything this process committed is in it, and none
+        // of its writes can land before the replace (they wait behind the held writer).
+        safetyBackup = await hooks.safetyBackup();
         const counters =
           writer.get(HAS_SEQUENCE) === undefined ? [] : writer.all<Sequence>(SEQUENCES);
         // Locks coordinate the processes running now; a restore brings back data, not leases.
@@ -151,7 +156,7 @@ export class SqliteTransfer implements TransferBackend {
       } finally {
         writer.release();
       }
-      return { entries: candidate.entries };
+      return { entries: candidate.entries, safetyBackup };
     } finally {
       await candidate.close();
     }

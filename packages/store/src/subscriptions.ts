@@ -1,4 +1,5 @@
-import { keyMatcher, pruneFeed } from './change-feed.js';
+import { pruneFeed } from './change-feed.js';
+import { keyMatcher } from './key-pattern.js';
 import type { StoreContext } from './context.js';
 import { invalidArgument, StoreError } from './errors.js';
 import type { Change, SubscribeOptions, Subscription } from './types.js';
@@ -78,6 +79,10 @@ export class Subscriptions {
       !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)
     )
       throw invalidArgument('since', since, 'a sequence number (an integer ≥ 0)');
+    // Without `since`, the starting point is the log's head as of this call, read now: a change
+    // another process commits while this process's event loop is busy right after the call
+    // must still be delivered.
+    const head = since === undefined ? this.#ctx.backend.headSeq() : undefined;
     const id = this.#nextId++;
     const sub: Sub = {
       id,
@@ -93,7 +98,8 @@ export class Subscriptions {
       handle: Object.freeze({ id, unsubscribe: () => this.unsubscribe(id) }),
     };
     this.#subs.set(id, sub);
-    this.#start(sub, since);
+    if (head !== undefined) this.#begin(sub, head);
+    else this.#resume(sub, since!);
     this.#ensureTimer();
     return sub.handle;
   }
@@ -118,30 +124,29 @@ export class Subscriptions {
     this.#pruneTimer = undefined;
   }
 
-  /** Where a subscription starts: after `since`, or after the newest change committed now. */
-  #start(sub: Sub, since: number | undefined): void {
+  /** The subscription reads from after `seq` on. */
+  #begin(sub: Sub, seq: number): void {
+    sub.cursor = seq;
+    sub.delivered = Math.max(sub.delivered, seq);
+    void this.poll();
+  }
+
+  /** A subscription with `since`: from after it, once the log is known to still hold what follows. */
+  #resume(sub: Sub, since: number): void {
     const ctx = this.#ctx;
-    const known =
-      since === undefined
-        ? ctx.backend.headSeq()
-        : ctx.backend.oldestSeq().then((oldest) => {
-            if (oldest !== null && oldest > since + 1) this.#pruned(sub, since, oldest);
-            return since;
-          });
-    known.then(
-      (seq) => {
+    ctx.backend.oldestSeq().then(
+      (oldest) => {
         if (!sub.active) return;
-        sub.cursor = seq;
-        sub.delivered = Math.max(sub.delivered, seq);
-        void this.poll();
+        if (oldest !== null && oldest > since + 1) this.#pruned(sub, since, oldest);
+        this.#begin(sub, since);
       },
       (err: unknown) => {
         if (!sub.active) return;
         ctx.reportError('subscribe', err);
         // Tried again at the next tick of the poller.
         setTimeout(
-          () => sub.active && this.#start(sub, since),
-          this.#ctx.opts.changeFeed.pollIntervalMs,
+          () => sub.active && this.#resume(sub, since),
+          ctx.opts.changeFeed.pollIntervalMs,
         ).unref();
       },
     );

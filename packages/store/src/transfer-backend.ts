@@ -55,6 +55,14 @@ export interface ImportStage {
 /** Why a restore was refused. */
 export type RestoreRefusal = 'not-found' | 'not-sqlite' | 'integrity' | 'schema' | 'page-size';
 
+/** What the store does at two moments of a restore (see `TransferBackend.restore`). */
+export interface RestoreHooks {
+  /** Once the candidate passed, before anything is held (the store flushes its access counts). */
+  beforeReplace(): Promise<void>;
+  /** Writes a copy of the live database beside it and returns its path. */
+  safetyBackup(): Promise<string>;
+}
+
 /** Backup, restore, export and import of the entries' database. */
 export interface TransferBackend {
   /**
@@ -65,13 +73,15 @@ export interface TransferBackend {
   /**
    * Verifies `source` (a copy of it, never the file itself) and, when it passes, replaces the
    * entries' database with it. Throws `STORE_RESTORE_REFUSED` before touching the live database.
-   * `beforeReplace` runs once the candidate passed, before the live database changes.
+   * Once the candidate passed: `hooks.beforeReplace()`, then, with this process's writes held
+   * back, `hooks.safetyBackup()` (a copy of the live database; a failure stops the restore), then
+   * the replace. Resolves to the live entries restored and the safety backup's path.
    */
   restore(
     source: string,
     now: number,
-    beforeReplace: () => Promise<void>,
-  ): Promise<{ entries: number }>;
+    hooks: RestoreHooks,
+  ): Promise<{ entries: number; safetyBackup: string }>;
   /** Up to `limit` live entries after `after`, in (namespace, key) order; of one namespace when given. */
   exportPage(
     namespace: string | undefined,

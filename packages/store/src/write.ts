@@ -5,14 +5,8 @@ import type { WriteSource } from './events.js';
 import { deepFreeze } from './read-cache.js';
 import type { TransientEntry } from './transient-store.js';
 import type { DataType, SetOptions, SetResult } from './types.js';
-import {
-  byteLength,
-  checkDataType,
-  checkTtl,
-  checkVersion,
-  serialize,
-  serializeMetadata,
-} from './validate.js';
+import { byteLength, checkDataType, checkTtl, checkVersion } from './validate.js';
+import { serialize, serializeMetadata } from './serialize.js';
 
 /** A `set()` validated and serialized: everything a backend write or a transient write needs. */
 export interface PreparedSet {
@@ -102,8 +96,8 @@ export function prepareSet(
     mode = 'create';
   }
   const fence = fenceOf(o, agentId, dataType);
-  const metadata = serializeMetadata(o.metadata);
-  const value = serialize(valueInput);
+  const metadata = serializeMetadata(o.metadata, ctx.opts.maxValueDepth);
+  const value = serialize(valueInput, ctx.opts.maxValueDepth);
   const size = byteLength(value);
   const total = size + (metadata === null ? 0 : byteLength(metadata));
   if (total > ctx.opts.maxValueSize)

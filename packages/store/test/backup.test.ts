@@ -148,7 +148,7 @@ describe('restore', () => {
         .inspect()
         .all<{ name: string; seq: number }>('SELECT name, seq FROM sqlite_sequence ORDER BY name');
     const before = await sequences();
-    expect(await store.restore(dest)).toEqual({ entries: 2 });
+    expect(await store.restore(dest)).toMatchObject({ entries: 2 });
     // AUTOINCREMENT counters (the change feed's sequence) never go back.
     expect(await sequences()).toEqual(before);
     for (const st of [store, peer]) {
@@ -206,7 +206,7 @@ describe('restore', () => {
        VALUES ('task_results', 'from-old', 'versioned', '{"v":3}', NULL, 3, 1000, 2000)`,
     );
     await old.close();
-    expect(await store.restore(join(oldRoot, 'memory.db'))).toEqual({ entries: 1 });
+    expect(await store.restore(join(oldRoot, 'memory.db'))).toMatchObject({ entries: 1 });
     expect(await store.get('from-old', { namespace: 'task_results' })).toEqual({ v: 3 });
     expect(await store.get('current')).toBeNull();
     // The live database carries the whole current schema, and the store writes on.

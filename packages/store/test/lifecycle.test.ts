@@ -68,7 +68,7 @@ describe('opening', () => {
     memory.events.off('query', onQuery);
     expect(seen.some((sql) => /shared_memory/.test(sql))).toBe(true);
     expect(memory.stats().filename).toBe(store.files!.memory);
-    expect(hive.stats().filename).toBe(store.files!.hive);
+    expect(hive!.stats().filename).toBe(store.files!.hive);
     expect(memory.stats().total).toBeGreaterThan(0);
     await store.shutdown();
     expect(() => store.pools()).toThrow(expect.objectContaining({ code: 'STORE_CLOSED' }));
@@ -131,7 +131,7 @@ describe('opening', () => {
     const s = sb();
     await expectRejectCode(
       SharedMemoryStore.open({ projectRoot: s.root, maxConnections: 0 }),
-      'STORE_OPEN_FAILED',
+      'STORE_INVALID_OPTION',
     ).then((e) => expect((e.cause as { code: string }).code).toBe('POOL_INVALID_OPTION'));
     const store = await s.open({
       maxConnections: 3,

@@ -25,10 +25,24 @@ export function childrenDir(): string {
 
 /** Options of `spawnChild`. */
 export interface SpawnChildOptions {
-  /** Run the child as this user id (needs root): how a read-only file is met for real by root. */
+  /**
+   * Run the child as this user id (needs root). It must then be able to read the built testkit
+   * and its dependencies: a checkout under a folder that user cannot enter fails. Prefer
+   * `permissionChecks`.
+   */
   readonly uid?: number;
   readonly gid?: number;
+  /**
+   * Run the child with file permission bits in force even when this process is root: through
+   * `setpriv`, without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. The child stays root, so it
+   * reads the checkout wherever it lives, and a file or folder without write bits is read-only
+   * to it for real (see `permissionChecked()`). Ignored when this process is not root.
+   */
+  readonly permissionChecks?: boolean;
 }
+
+/** Capabilities that let root ignore permission bits; a child started with `permissionChecks` has neither. */
+const PERMISSION_OVERRIDES = '-dac_override,-dac_read_search';
 
 /** A child process started by the testkit, with its stdout split into lines. */
 export interface Child {
@@ -55,7 +69,13 @@ export function spawnChild(
   options: SpawnChildOptions = {},
 ): Child {
   const file = join(childrenDir(), `${script}.js`);
-  const proc = spawn(process.execPath, [file, ...args], {
+  const node = [process.execPath, file, ...args];
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const [command, ...argv] =
+    options.permissionChecks === true && root
+      ? ['setpriv', `--bounding-set=${PERMISSION_OVERRIDES}`, '--', ...node]
+      : node;
+  const proc = spawn(command!, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
@@ -64,6 +84,10 @@ export function spawnChild(
   const waiters = new Set<() => void>();
   let stderr = '';
   let done = false;
+  proc.on('error', (err) => {
+    // The child could not be started (no setpriv, say): its stderr says why, and it "exits".
+    stderr += `could not start ${command}: ${err.message}\n`;
+  });
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (chunk: string) => {
     stderr += chunk;

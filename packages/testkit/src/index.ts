@@ -29,6 +29,7 @@ export {
   corruptPage,
   makeReadOnly,
   pageSizeOf,
+  permissionChecked,
   truncateFile,
   unprivilegedUser,
 } from './faults/files.js';

@@ -245,4 +245,61 @@ export async function startWalAgent(
   ]);
   await child.waitForLine((l) => l === 'ready');
   return child;
+
+/** What `openRootInChild` saw: the pool opened, or the error it threw; and how long it took. */
+export interface OpenRootOutcome {
+  readonly opened?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly causeCode?: string | null;
+  /** The child was killed at the deadline (it hung). */
+  readonly timedOut: boolean;
+  readonly ms: number;
+}
+
+/**
+ * Opens a pool of the built package on `root`/`filename` in a child process killed after
+ * `timeoutMs`, so that a pool that hangs fails the test instead of hanging the suite. With
+ * `readOnlyMount`, the child runs in a mount namespace of its own (`unshare -m`) where that folder
+ * is an empty read-only tmpfs.
+ */
+export function openRootInChild(
+  root: string,
+  filename: string,
+  opts: {
+    readonly timeoutMs?: number;
+    readonly readOnlyMount?: string;
+    readonly readonly?: boolean;
+  } = {},
+): OpenRootOutcome {
+  requireBuiltEntry();
+  const script = join(childrenDir, 'open-root.mjs');
+  const args = [script, root, filename, opts.readonly === true ? 'readonly' : ''];
+  const started = Date.now();
+  const res = spawnSync(...inReadOnlyMount(opts.readOnlyMount, [process.execPath, ...args]), {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 5000,
+  });
+  const ms = Date.now() - started;
+  if (res.error !== undefined && (res.error as NodeJS.ErrnoException).code === 'ETIMEDOUT')
+    return { timedOut: true, ms };
+  const line = res.stdout.trim().split('\n').at(-1) ?? '';
+  if (!line.startsWith('{'))
+    throw new Error(`open-root child printed no result (status ${res.status}):\n${res.stderr}`);
+  return { ...(JSON.parse(line) as Omit<OpenRootOutcome, 'timedOut' | 'ms'>), timedOut: false, ms };
+}
+
+/** The repository's script that runs a command with a folder as a read-only mount. */
+const READONLY_MOUNT = join(here, '..', '..', '..', '..', 'scripts', 'in-readonly-mount.sh');
+
+/** `command` as it runs with `dir` a read-only mount (`scripts/in-readonly-mount.sh`), or as is without `dir`. */
+function inReadOnlyMount(dir: string | undefined, command: readonly string[]): [string, string[]] {
+  return dir === undefined
+    ? [command[0]!, command.slice(1)]
+    : ['sh', [READONLY_MOUNT, dir, ...command]];
+}
+
+/** Whether this machine lets a child mount a read-only tmpfs in a namespace of its own. */
+export function canMountReadOnly(): boolean {
+  return spawnSync('sh', [READONLY_MOUNT, '--check'], { timeout: 5000 }).status === 0;
 }

@@ -1,11 +1,14 @@
 export { type Sandbox, type SandboxPoolOptions, useSandbox } from './sandbox.js';
 export {
   BUILT_ENTRY,
+  canMountReadOnly,
   type Child,
   holdExclusiveLock,
   holdWriteLock,
   killAll,
   type LockHolder,
+  type OpenRootOutcome,
+  openRootInChild,
   requireBuiltEntry,
   sigkill,
   spawnNode,

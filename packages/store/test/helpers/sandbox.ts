@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createPool, type Pool } from '@hivedb/pool';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { SharedMemoryStore, type StoreOptions } from '../../src/index.js';
@@ -156,3 +156,17 @@ export function manualClock(start = 1_700_000_000_000): {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs SQL on a database file (created if missing) with a pool of its own, then closes it. */
+export async function execOn(file: string, sql: string): Promise<void> {
+  const pool = createPool({
+    filename: basename(file),
+    root: dirname(file),
+    healthCheckInterval: 0,
+  });
+  try {
+    await pool.withConnection((lease) => lease.exec(sql), { mode: 'write' });
+  } finally {
+    await pool.close();
+  }
+}

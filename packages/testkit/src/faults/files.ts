@@ -24,7 +24,7 @@ export interface Restorable {
 /**
  * Makes a database read-only on disk: the file, its `-wal`/`-shm` and its folder lose their
  * write bits. Root ignores permission bits, so a test running as root must meet the fault in a
- * process of an unprivileged user (`spawnChild(…, { uid, gid })`, see `unprivilegedUser()`).
+ * child that obeys them: `spawnChild(…, permissionChecked())`.
  */
 export function makeReadOnly(dbPath: string): Restorable {
   mustExist('makeReadOnly', dbPath);
@@ -43,7 +43,25 @@ export function makeReadOnly(dbPath: string): Restorable {
   };
 }
 
-/** A user id and group id without privileges (`nobody`), when this process may switch to it. */
+/**
+ * The `spawnChild` / `runStoreWorker` options under which a child meets file permission bits
+ * for real: `{ permissionChecks: true }` (root without the capabilities that override them; it
+ * still reads the checkout wherever it lives, since the checkout and the test's files are
+ * root's). A process that is not root obeys permission bits already: the option is ignored.
+ *
+ * @example
+ * const ro = makeReadOnly(dbPath);
+ * await runStoreWorker(root, options, 'readonly-probe', args, permissionChecked());
+ */
+export function permissionChecked(): { readonly permissionChecks: true } {
+  return { permissionChecks: true };
+}
+
+/**
+ * A user id and group id without privileges (`nobody`), when this process may switch to it.
+ * @deprecated A child run as another user must be able to enter every folder above the
+ * checkout (it fails under a private `0700` folder); use `permissionChecked()`.
+ */
 export function unprivilegedUser(): { uid: number; gid: number } | null {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
   return { uid: 65534, gid: 65534 };

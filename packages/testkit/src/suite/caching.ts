@@ -41,7 +41,7 @@ export function cachingCase(env: () => CaseEnv): void {
     expect(await store.get('other')).toBe('o0');
     await runStoreWorker(e.root, e.config.store, 'delete', { key: 'other' });
     expect(await store.get('other')).toBeNull();
-    expect(await store.keys({ pattern: '^other$' })).toEqual([]);
+    expect(await store.keys({ pattern: 'other' })).toEqual([]);
   });
 
   it("the pool's query cache hits, and is never stale after another process commits", async () => {

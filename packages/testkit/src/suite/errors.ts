@@ -1,9 +1,8 @@
-import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateIntegrity } from '@hivedb/schema';
 import { expect, it } from 'vitest';
 import { diskFullPragmas } from '../faults/disk-full.js';
-import { corruptPage, makeReadOnly, unprivilegedUser } from '../faults/files.js';
+import { corruptPage, makeReadOnly, permissionChecked } from '../faults/files.js';
 import { holdWriteLock } from '../faults/hold-write-lock.js';
 import { seedStore } from '../seed.js';
 import { runStoreWorker } from '../store-worker.js';
@@ -56,9 +55,8 @@ export function errorsCase(env: () => CaseEnv): void {
     const first = await e.store();
     await first.set('kept', { safe: true });
     await first.shutdown();
-    // Root ignores permission bits: as root, the read-only side runs as an unprivileged user.
-    const user = unprivilegedUser();
-    if (user) chmodSync(e.root, 0o755);
+    // Root ignores permission bits: the read-only side runs without the capabilities that let
+    // it (still root, so it reads the checkout wherever it lives).
     const files = [e.memoryDb, join(e.hiveMind, 'hive.db')].map((f) => makeReadOnly(f));
     e.defer(() => {
       for (const f of files) f.restore();
@@ -73,7 +71,7 @@ export function errorsCase(env: () => CaseEnv): void {
       e.config.store,
       'readonly-probe',
       { key: 'new', value: 1, keys: ['kept'] },
-      user ?? {},
+      permissionChecked(),
     );
     if (result.opened) {
       expect(result.values).toEqual({ kept: { safe: true } });
