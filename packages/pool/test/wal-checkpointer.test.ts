@@ -94,7 +94,6 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
     await waitFor(
       () => others.filter((a) => leads(a) === true).length === 1,
       5000,
-      'a survivor took over as checkpointer',
     );
     // And only one: the other survivor keeps reporting that it does not lead.
     await waitFor(() => others.every((a, i) => walLines(a).length >= before[i]! + 3), 10_000);
@@ -130,7 +129,6 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
     await waitFor(
       () => writer.lines.slice(before).some((l) => l.startsWith('{"ev":"wal"') && l.includes('"overLimit":true')),
       15_000,
-      'a wal event with overLimit: true',
     );
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(1 * MiB);
     raw.exec('COMMIT');
@@ -142,7 +140,6 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
           .slice(after)
           .some((l) => l.startsWith('{"ev":"checkpoint"') && l.includes('"busy":false')),
       10_000,
-      'a RESTART that succeeded after the reader let go',
     );
   });
 

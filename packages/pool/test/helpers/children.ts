@@ -245,6 +245,7 @@ export async function startWalAgent(
   ]);
   await child.waitForLine((l) => l === 'ready');
   return child;
+}
 
 /** What `openRootInChild` saw: the pool opened, or the error it threw; and how long it took. */
 export interface OpenRootOutcome {
