@@ -29,6 +29,7 @@ describe('@hivedb/cli as a consumer imports it', () => {
       operations: [],
       slow: [],
       pool: [],
+      wal: [],
       alerts: [],
       demo: null,
     });

@@ -20,6 +20,7 @@ interface Summary {
   increments: { expected: number; actual: number };
   guardedUpdates: { expected: number; actual: number };
   failedAgents: string[];
+  wal: { memoryMaxBytes: number; hiveMaxBytes: number; limitBytes: number; samples: number };
   report: string;
   ok: boolean;
 }
@@ -46,6 +47,7 @@ async function countsFromHiveDb(hivePath: string, bucketMs: number, from: number
       ),
       pool: await q("SELECT COUNT(*) FROM query_performance WHERE query_type = 'hivedb:pool'"),
       alerts: await q("SELECT COUNT(*) FROM query_performance WHERE query_type = 'hivedb:alert'"),
+      wal: await q("SELECT COUNT(*) FROM query_performance WHERE query_type = 'hivedb:wal'"),
     };
   } finally {
     await pool.close();
@@ -79,6 +81,11 @@ describe('demo and report', () => {
     expect(s.lostUpdates).toBe(0);
     expect(s.phantomUpdates).toBe(0);
     expect(s.integrityOk).toBe(true);
+    // The WAL files were sampled every 100 ms while the agents ran (3 s), and stayed bounded.
+    expect(s.wal.samples).toBeGreaterThanOrEqual(20);
+    expect(s.wal.memoryMaxBytes).toBeGreaterThan(0);
+    expect(s.wal.memoryMaxBytes).toBeLessThan(s.wal.limitBytes);
+    expect(s.wal.hiveMaxBytes).toBeLessThan(s.wal.limitBytes);
     expect(s.report).toBe(path.join(root, 'report.html'));
     expect(existsSync(s.report)).toBe(true);
   });
@@ -169,6 +176,12 @@ describe('demo and report', () => {
       // pool utilisation: one point per persisted sample
       expect(want.pool).toBeGreaterThan(0);
       expect(await page.locator('[data-testid="pool-chart-point"]').count()).toBe(want.pool);
+      // WAL size: one point per second of the run and database, plus the bound's two ends
+      expect(want.wal).toBeGreaterThan(0);
+      expect(await page.locator('[data-testid="wal-chart-point"]').count()).toBe(want.wal + 2);
+      expect(
+        await page.locator('[data-testid="wal-chart-point"][data-series="bound"]').count(),
+      ).toBe(2);
       // alerts: one marker per persisted alert
       expect(await page.locator('[data-testid="alerts-chart-marker"]').count()).toBe(want.alerts);
       // the charts have a size on the page (they rendered, not just parsed)

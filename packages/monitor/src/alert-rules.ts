@@ -14,7 +14,8 @@ const fixed = (n: number, digits = 1) => n.toFixed(digits);
 
 /**
  * The conditions of one source at a monitoring cycle: the seed's alerts (pool utilisation,
- * average query time, error rate, slow queries, connection failures) and an open circuit.
+ * average query time, error rate, slow queries, connection failures), an open circuit, and a WAL
+ * past the pool's bound.
  * `utilization` is the time-weighted mean of the cycle (0–1), when the pool's size is known.
  */
 export function conditionsFor(
@@ -100,6 +101,24 @@ export function conditionsFor(
     message: `${failures} connection(s) to ${name} could not be opened since the last check`,
     details: { failures },
   });
+  if (source.walLimitBytes !== undefined) {
+    // The pool keeps its WAL under `walLimitBytes` (coordinated checkpoints); passing it means a
+    // reader held a snapshot for long, or no process could checkpoint.
+    const MiB = 1024 * 1024;
+    const limit = source.walLimitBytes;
+    const max = source.walMaxSinceCycle;
+    out.push({
+      type: 'wal_size',
+      source: name,
+      value: max / MiB,
+      threshold: limit / MiB,
+      raise: max > limit,
+      clear: max < limit * h,
+      severity: max >= 2 * limit ? 'critical' : 'warning',
+      message: `the WAL of ${name} reached ${fixed(max / MiB)} MiB since the last check, over its bound of ${fixed(limit / MiB)} MiB: a reader held a snapshot open for long, or no process could checkpoint (see @hivedb/pool's README, "Keeping the WAL bounded")`,
+      details: { walBytes: source.walBytes, maxWalBytes: max, limitBytes: limit },
+    });
+  }
   if (source.circuit !== undefined) {
     out.push({
       type: 'circuit_open',
@@ -146,5 +165,6 @@ export function evaluateAlerts(
       alerts.observe(now, c);
     source.slowSinceCycle = 0;
     source.connectionErrorsSinceCycle = 0;
+    source.walMaxSinceCycle = 0;
   }
 }

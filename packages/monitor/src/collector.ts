@@ -13,6 +13,7 @@ import type {
   ReleaseEvent,
   TransactionEvent,
   UtilizationEvent,
+  WalEvent,
 } from '@hivedb/pool';
 import type { SlowQuery } from './events.js';
 import { binOf } from './histogram.js';
@@ -323,6 +324,13 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
     source.circuit = e.to;
     poolAgg().circuitChanges++;
   });
+  const onWal = guard('wal listener', (e: WalEvent) => {
+    learnById(e.poolId);
+    source.walBytes = e.walBytes;
+    source.walLimitBytes = e.limitBytes;
+    source.walMaxSinceCycle = Math.max(source.walMaxSinceCycle, e.maxWalBytes);
+    pushWal(host.clock(), e.maxWalBytes);
+  });
   const onCheckpoint = guard('checkpoint listener', (e: CheckpointEvent) => {
     const agg = poolAgg();
     agg.checkpoints++;
@@ -468,6 +476,7 @@ export function listenersFor(host: CollectorHost, source: Source): Array<[string
     ['retry', onRetry],
     ['circuit', onCircuit],
     ['checkpoint', onCheckpoint],
+    ['wal', onWal],
     ['connection:open', onOpen],
     ['connection:close', onClose],
     ['connection:error', onConnectionError],

@@ -1,4 +1,4 @@
-/** What an alert is about. The first six are raised by the monitor; any other string by `raiseAlert`. */
+/** What an alert is about. The first seven are raised by the monitor; any other string by `raiseAlert`. */
 export type AlertType =
   | 'connection_pool_utilization'
   | 'average_query_time'
@@ -6,6 +6,7 @@ export type AlertType =
   | 'slow_query'
   | 'connection_failure'
   | 'circuit_open'
+  | 'wal_size'
   | (string & {});
 
 /** An alert, active or resolved. */

@@ -82,6 +82,10 @@ export class Source {
   lastUtilization: number | undefined;
   circuit: CircuitState | undefined;
   walBytes: number | undefined;
+  /** The pool's `walLimitBytes`, once a `wal` event told it (coordinated checkpoints only). */
+  walLimitBytes: number | undefined;
+  /** The largest WAL size `wal` events reported since the last monitoring cycle. */
+  walMaxSinceCycle = 0;
   readonly walSamples: { at: number; bytes: number }[] = [];
   /** Transactions whose statements were the monitor's own (their `transaction` events are skipped). */
   readonly ownTransactions = new Set<number>();

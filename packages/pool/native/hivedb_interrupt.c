@@ -23,9 +23,10 @@
 **                             signals, threadsStarted (for tests and diagnostics).
 **   hivedb_interrupt_abi()    The ABI version of this file (HIVEDB_INTERRUPT_ABI), so that a
 **                             loader can refuse a stale build.
-**   hivedb_busy_timeout(ms)   Installs this file's busy handler on the connection with a budget
-**                             of `ms` milliseconds per wait (0: fail at once), replacing SQLite's
-**                             (and `PRAGMA busy_timeout`'s). Returns `ms`.
+**   hivedb_busy_timeout(ms[, stepUs])  Installs this file's busy handler on the connection with a
+**                             budget of `ms` milliseconds per wait (0: fail at once), replacing
+**                             SQLite's (and `PRAGMA busy_timeout`'s). With `stepUs`, it retries
+**                             every `stepUs` microseconds instead of the schedule below. Returns `ms`.
 **   hivedb_busy_stats()       A JSON object: waits, sleeps, timeouts, sleptNs, maxWaitNs.
 **
 ** The busy handler. SQLite's default handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and
@@ -127,6 +128,7 @@ typedef struct Watchdog {
   sqlite3_int64 n_fires, n_wakeups, n_signals, n_threads;
   /* The busy handler's state: touched only on the connection's own thread, never under mu. */
   int64_t busy_budget_ns;
+  int64_t busy_step_us; /* > 0: a fixed step (a checkpointer that must catch the gap between commits) */
   int64_t busy_started_ns;
   sqlite3_int64 n_busy_waits, n_busy_sleeps, n_busy_timeouts;
   int64_t busy_slept_ns, busy_max_wait_ns;
@@ -300,9 +302,11 @@ static void fn_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /* Microseconds to sleep before attempt `count + 1` (see the header: short first, then 1 ms). */
-static int64_t busy_step_us(int count) {
+static int64_t busy_step_us(const Watchdog *w, int count) {
   static const int64_t steps[] = {250, 500, 1000, 2000};
-  return count < 4 ? steps[count] : 4000;
+  if (w->busy_step_us > 0) return w->busy_step_us;
+  { static int64_t cap = -1; if (cap < 0) { const char *e = getenv("HIVEDB_TMP_BUSYCAP"); cap = e ? atoll(e) : 4000; }
+    int64_t v = count < 4 ? steps[count] : 4000; return v > cap ? cap : v; }
 }
 
 static int busy_handler(void *p, int count) {
@@ -319,7 +323,7 @@ static int busy_handler(void *p, int count) {
     w->n_busy_timeouts++;
     return 0;
   }
-  int64_t step = busy_step_us(count) * 1000;
+  int64_t step = busy_step_us(w, count) * 1000;
   if (step > left) step = left;
   struct timespec ts = {(time_t)(step / 1000000000), (long)(step % 1000000000)};
   nanosleep(&ts, 0);
@@ -330,7 +334,6 @@ static int busy_handler(void *p, int count) {
 
 static void fn_busy_timeout(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   Watchdog *w = (Watchdog *)sqlite3_user_data(ctx);
-  (void)argc;
   int type = sqlite3_value_numeric_type(argv[0]);
   double ms = sqlite3_value_double(argv[0]);
   if ((type != SQLITE_INTEGER && type != SQLITE_FLOAT) || !(ms >= 0) || ms > HIVEDB_MAX_MS) {
@@ -338,6 +341,15 @@ static void fn_busy_timeout(sqlite3_context *ctx, int argc, sqlite3_value **argv
     return;
   }
   w->busy_budget_ns = (int64_t)(ms * 1e6);
+  w->busy_step_us = 0;
+  if (argc > 1) {
+    sqlite3_int64 step = sqlite3_value_int64(argv[1]);
+    if (step < 0 || step > 1000000) {
+      sqlite3_result_error(ctx, "hivedb_busy_timeout(ms, stepUs): stepUs must be 0 to 1e6", -1);
+      return;
+    }
+    w->busy_step_us = step;
+  }
   /* The handler's state is w, which lives as long as these functions (the connection). */
   sqlite3_busy_handler(sqlite3_context_db_handle(ctx), busy_handler, w);
   sqlite3_result_double(ctx, ms);
@@ -403,6 +415,7 @@ HIVEDB_EXPORT int sqlite3_hivedbinterrupt_init(sqlite3 *db, char **pzErrMsg,
       {"hivedb_watchdog_stats", 0, fn_stats},
       {"hivedb_interrupt_abi", 0, fn_abi},
       {"hivedb_busy_timeout", 1, fn_busy_timeout},
+      {"hivedb_busy_timeout", 2, fn_busy_timeout},
       {"hivedb_busy_stats", 0, fn_busy_stats},
   };
   /* One reference per function that will hold w, taken before any registration: SQLite calls

@@ -44,6 +44,7 @@ export type {
   RetryEvent,
   TransactionEvent,
   UtilizationEvent,
+  WalEvent,
 } from './events.js';
 export type {
   AcquireOptions,
@@ -62,4 +63,5 @@ export type {
   TransactionHandle,
   TransactionMode,
   TransactionOptions,
+  WalStats,
 } from './types.js';

@@ -83,8 +83,9 @@ export interface Interrupter {
    * Installs the extension's busy handler with a budget of `ms` per wait (it replaces
    * `PRAGMA busy_timeout`): it retries after 250 µs, 500 µs, 1 ms, 2 ms, then every 4 ms, so a waiter
    * takes a lock soon after it is freed instead of sleeping through SQLite's 1–100 ms steps.
+   * With `stepUs`, it retries every `stepUs` µs instead.
    */
-  setBusyTimeout(ms: number): void;
+  setBusyTimeout(ms: number, stepUs?: number): void;
   /** What the busy handler did on this connection. */
   busyStats(): BusyStats;
 }
@@ -246,7 +247,7 @@ export function loadInterrupter(
   const armStmt = db.prepare('SELECT hivedb_deadline_arm(?)').pluck();
   const disarmStmt = db.prepare('SELECT hivedb_deadline_disarm()').pluck();
   const statsStmt = db.prepare('SELECT hivedb_watchdog_stats()').pluck();
-  const busyStmt = db.prepare('SELECT hivedb_busy_timeout(?)').pluck();
+  const busyStmt = db.prepare('SELECT hivedb_busy_timeout(?, ?)').pluck();
   const busyStatsStmt = db.prepare('SELECT hivedb_busy_stats()').pluck();
   const interrupter: Interrupter = {
     path,
@@ -274,8 +275,8 @@ export function loadInterrupter(
         signals: s.signals ?? 0,
       };
     },
-    setBusyTimeout(ms: number): void {
-      control<number>(busyStmt, [ms]);
+    setBusyTimeout(ms: number, stepUs = 0): void {
+      control<number>(busyStmt, [ms, stepUs]);
     },
     busyStats(): BusyStats {
       const s = JSON.parse(control<string>(busyStatsStmt, [])) as Record<string, number>;

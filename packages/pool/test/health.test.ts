@@ -101,8 +101,12 @@ describe('health', () => {
     expect(await pool.get('SELECT count(*) AS n FROM t')).toEqual({ n: 0 });
   });
 
-  it('a WAL past walCheckpointBytes is checkpointed and reported', async () => {
-    const pool = sb().pool({ filename: 'wal.db', walCheckpointBytes: 4096 });
+  it("walCheckpointer 'sqlite': a WAL past walCheckpointBytes is checkpointed and reported", async () => {
+    const pool = sb().pool({
+      filename: 'wal.db',
+      walCheckpointBytes: 4096,
+      walCheckpointer: 'sqlite',
+    });
     await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)');
     for (let i = 0; i < 20; i++)
       await pool.run('INSERT INTO t (body) VALUES (?)', ['x'.repeat(2000)]);
@@ -117,6 +121,16 @@ describe('health', () => {
     expect(events[0]!.walBytesBefore).toBeGreaterThan(4096);
     expect(pool.stats().counters.checkpoints).toBe(events.length);
     expect(await pool.get('SELECT count(*) AS n FROM t')).toEqual({ n: 20 });
+  });
+
+  it("walCheckpointer 'coordinated' (the default): the health check leaves the WAL to the checkpointer", async () => {
+    const pool = sb().pool({ filename: 'wal2.db', walCheckpointBytes: 4096 });
+    await pool.run('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)');
+    for (let i = 0; i < 20; i++)
+      await pool.run('INSERT INTO t (body) VALUES (?)', ['x'.repeat(2000)]);
+    const report = await pool.checkHealth();
+    expect(report.checkpoint).toBeUndefined();
+    expect(report.walBytes).toBeGreaterThan(0);
   });
 });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PerformanceMonitor } from '@hivedb/monitor';
-import { createPool, type Pool } from '@hivedb/pool';
+import { createPool, DEFAULT_POOL_OPTIONS, type Pool } from '@hivedb/pool';
 import { validateIntegrity } from '@hivedb/schema';
 import { SharedMemoryStore } from '@hivedb/store';
 import type { CommandContext } from '../context.js';
@@ -16,6 +16,7 @@ import { checkOutputPath, type OutputFileOptions } from '../io/output-file.js';
 import { parseDuration, parseInteger } from '../parse.js';
 import { CLI_ROW_PREFIX, readReportData } from '../report/data.js';
 import { hasFeature } from '../store-features.js';
+import { WalSampler } from '../demo/wal-sampler.js';
 import { writeHtmlReport } from './report.js';
 
 /** Options of `demo`. */
@@ -110,6 +111,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     // Diagnostics (see agent.ts): this process's checkpoints and WAL reports, one JSON line each.
     const { appendFileSync } = await import('node:fs');
     for (const [name, pool] of Object.entries(store.pools())) {
+      if (pool === null) continue;
       for (const ev of ['checkpoint', 'wal', 'error'] as const) {
         pool.events.on(ev, (e: object) =>
           appendFileSync(`${traceDir}/parent-${name}.jsonl`, `${JSON.stringify({ ev, at: Date.now(), ...e, error: (e as { error?: unknown }).error === undefined ? undefined : String((e as { error?: unknown }).error) })}\n`),
@@ -166,6 +168,10 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     const pending: Promise<unknown>[] = [];
     const record = (type: string, value: number, key: string | null, agent: string | null, n = 0) =>
       pending.push(insertCliRow(hive, type, value, key, agent, n).catch(() => undefined));
+    const wal = new WalSampler({ memory: root.memoryPath, hive: root.hivePath }, (_at, m, h) => {
+      record('wal', m, 'memory.db', null);
+      record('wal', h, 'hive.db', null);
+    });
     const run = await coordinateSwarm(ctx, configs, durationMs, wall0, {
       onPoolSample: (pct, waiting) => record('pool', pct, 'agents:memory.db', null, waiting),
       onAlert: (m) =>
@@ -177,6 +183,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
         ),
       parentChanges: () => (feed ? parentChanges : null),
     });
+    const walPeaks = wal.stop();
     await Promise.all(pending);
     sub?.unsubscribe();
     ctx.note('[demo] agents done; checking counters and integrity');
@@ -231,6 +238,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
       },
       lostUpdates: lost,
       phantomUpdates: phantom,
+      wal: { ...walPeaks, limitBytes: DEFAULT_POOL_OPTIONS.walLimitBytes },
       lockContention: t.lockContention,
       staleTokens: t.staleTokens,
       changesSeen: feed ? t.changes + parentChanges : null,

@@ -289,7 +289,7 @@ async function main(cfg: AgentConfig): Promise<void> {
         elapsedMs,
         histByKind,
         store: storePool.stats(),
-        hive: store.pools().hive.stats(),
+        hive: store.pools().hive?.stats(),
         reader: reader.stats(),
       }),
     );

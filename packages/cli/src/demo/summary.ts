@@ -1,4 +1,4 @@
-import { formatCount, formatMs } from '../format.js';
+import { formatBytes, formatCount, formatMs } from '../format.js';
 import { printable } from '../terminal-text.js';
 import { binUpperMs, HIST_BINS } from './protocol.js';
 import type { AgentOutcome } from './swarm.js';
@@ -28,6 +28,13 @@ export interface DemoSummary {
   readonly lostUpdates: number;
   /** Updates in the counters that no agent counted (must be 0). */
   readonly phantomUpdates: number;
+  /** The largest `memory.db-wal` and `hive.db-wal` seen, sampled every 100 ms, and their bound. */
+  readonly wal: {
+    readonly memoryMaxBytes: number;
+    readonly hiveMaxBytes: number;
+    readonly limitBytes: number;
+    readonly samples: number;
+  };
   readonly lockContention: number;
   readonly staleTokens: number;
   readonly changesSeen: number | null;
@@ -140,6 +147,7 @@ export function renderSummary(s: DemoSummary): string {
         : ''
     }`,
     `  lost updates   ${s.lostUpdates} (checked: ${formatCount(s.increments.expected)} counted increments, counters hold ${formatCount(s.increments.actual)}; ${formatCount(s.guardedUpdates.expected)} ${s.guardedUpdates.via === 'locks' ? 'lock-guarded' : 'atomic'} updates, counters hold ${formatCount(s.guardedUpdates.actual)})${s.phantomUpdates > 0 ? `; ${s.phantomUpdates} updates no agent counted` : ''}`,
+    `  wal            largest memory.db-wal ${formatBytes(s.wal.memoryMaxBytes)}, hive.db-wal ${formatBytes(s.wal.hiveMaxBytes)} (bound ${formatBytes(s.wal.limitBytes)}${Math.max(s.wal.memoryMaxBytes, s.wal.hiveMaxBytes) > s.wal.limitBytes ? ', EXCEEDED' : ''}; ${formatCount(s.wal.samples)} samples, one per 100 ms)`,
     `  locks          ${s.guardedUpdates.via === 'locks' ? `${formatCount(s.lockContention)} waits gave up, ${s.staleTokens} stale fencing tokens refused` : 'skipped'}`,
     `  change feed    ${s.changesSeen === null ? 'skipped' : `${formatCount(s.changesSeen)} changes delivered to subscribers`}`,
     `  integrity      ${s.integrityOk ? 'ok' : `FAILED: ${printable(s.integrityProblems.join('; '))}`}`,

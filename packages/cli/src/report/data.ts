@@ -8,6 +8,8 @@ import type { Pool } from '@hivedb/pool';
  * - `hivedb:alert`: an alert the monitor raised; `memory_key` is JSON `{ type, severity, message }`,
  *   `execution_time_ms` the alert's value, `agent_id` the agent whose monitor raised it.
  * - `hivedb:demo`: a finished demo run; `memory_key` is its summary as JSON.
+ * - `hivedb:wal`: the largest size of a WAL file during one second of a demo, in bytes
+ *   (`execution_time_ms`); `memory_key` names the database (`memory.db`, `hive.db`).
  */
 export const CLI_ROW_PREFIX = 'hivedb:';
 
@@ -48,6 +50,13 @@ export interface PoolPoint {
   readonly source: string | null;
 }
 
+/** The largest size of one database's WAL file during one second. */
+export interface WalPoint {
+  readonly t: number;
+  readonly bytes: number;
+  readonly database: string;
+}
+
 /** One persisted alert. */
 export interface AlertRow {
   readonly at: number;
@@ -70,6 +79,8 @@ export interface ReportData {
   readonly operations: readonly OperationRow[];
   readonly slow: readonly SlowRow[];
   readonly pool: readonly PoolPoint[];
+  /** WAL sizes sampled by a demo (empty otherwise). */
+  readonly wal: readonly WalPoint[];
   readonly alerts: readonly AlertRow[];
   /** The last demo run's summary, when a demo wrote one. */
   readonly demo: Record<string, unknown> | null;
@@ -199,6 +210,11 @@ export async function readReportData(
     waiting: r.n ?? 0,
     source: r.k,
   }));
+  const wal = (await cliRows('wal')).map((r) => ({
+    t: r.t,
+    bytes: r.v,
+    database: r.k ?? 'memory.db',
+  }));
   const alerts = (await cliRows('alert')).map((r) => {
     const o = parseObject(r.k) ?? {};
     return {
@@ -222,6 +238,7 @@ export async function readReportData(
     operations,
     slow,
     pool: poolPoints,
+    wal,
     alerts,
     demo: lastDemo === undefined ? null : parseObject(lastDemo.k),
   };

@@ -120,6 +120,34 @@ export function renderHtml(data: ReportData): string {
     ],
     { yLabel: '% leased', yMax: 100 },
   );
+  const MiB = 1024 * 1024;
+  const limit = Number((data.demo?.wal as { limitBytes?: unknown } | undefined)?.limitBytes ?? 0);
+  const walSeries = ['memory.db', 'hive.db'].map((database, i) => ({
+    name: `${database}-wal`,
+    color: i === 0 ? '#4e79a7' : '#f28e2b',
+    points: data.wal
+      .filter((p) => p.database === database)
+      .map((p) => ({
+        x: p.t,
+        y: p.bytes / MiB,
+        label: `${new Date(p.t).toISOString().slice(11, 19)} ${database}-wal ${(p.bytes / MiB).toFixed(1)} MiB`,
+      })),
+  }));
+  const walBound =
+    limit > 0 && data.wal.length > 0
+      ? [
+          {
+            name: 'bound',
+            color: '#b3261e',
+            points: [data.wal[0]!.t, data.wal[data.wal.length - 1]!.t].map((x) => ({
+              x,
+              y: limit / MiB,
+              label: `the bound, ${(limit / MiB).toFixed(0)} MiB`,
+            })),
+          },
+        ]
+      : [];
+  const walChart = lineChart('wal-chart', [...walSeries, ...walBound], { yLabel: 'MiB' });
   const range =
     data.range === null
       ? 'no samples'
@@ -149,6 +177,9 @@ ${slow}
 ${slowTable}
 <h2>Pool utilisation</h2>
 ${pool}
+<h2>WAL size</h2>
+<p class="meta">The largest size of each database's WAL file in each second of the run (sampled every 100 ms), and the bound it is kept under.</p>
+${walChart}
 ${alertsSection(data)}
 </body></html>
 `;

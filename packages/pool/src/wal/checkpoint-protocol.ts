@@ -81,5 +81,5 @@ export function restartWaitMs(walBytes: number, s: CheckpointSettings): number {
   return walBytes >= s.limitBytes * 0.9 ? 250 : 150;
 }
 
-/** The pause after a failed RESTART before the next attempt (ms): the readers get to run. */
+/** The pause after a failed RESTART before the next attempt (ms), doubled for each further failure in a row. */
 export const RESTART_RETRY_MS = 50;

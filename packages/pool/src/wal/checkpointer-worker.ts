@@ -7,12 +7,13 @@
  *   lock (`BEGIN IMMEDIATE`, never committed). SQLite's lock is an fcntl lock, which the kernel
  *   drops when the process dies, so a killed checkpointer is replaced within an election period.
  * - **A PASSIVE checkpoint** each time about a thousand new frames are expected (at most every
- *   `intervalMs`, at least every quarter second): it copies what no reader still needs, never
+ *   `intervalMs`, at least every 100 ms): it copies what no reader still needs, never
  *   waits and never takes the write lock, so writers go on beside it, on their own threads.
  * - **Past `restartBytes`**, a RESTART: it holds the write lock while it waits for the readers on
  *   older snapshots to finish, then the next writer starts the WAL from its beginning. A stall of
- *   every writer is the price, so it is paid seldom, with a wait long enough to succeed
- *   (`restartWaitMs`, which says why).
+ *   every writer is the price, so it is paid seldom, right after a PASSIVE that copied every
+ *   frame (so that only the readers of the last moments are waited for), with a wait long
+ *   enough to succeed (`restartWaitMs`, which says why).
  *
  * It runs on its own thread so that no reader of its own process can keep it waiting: a RESTART
  * run on the application's thread would block that thread's open read snapshot from ending.
@@ -39,8 +40,16 @@ const ELECTION_MS = 250;
 const REPORT_MS = 1000;
 /** New WAL frames a PASSIVE checkpoint waits for (SQLite's autocheckpoint default, 4 MiB of pages). */
 const PASSIVE_FRAMES = 1000;
+/**
+ * How often a RESTART retries the write lock and the readers' locks (µs). A writer that commits
+ * one statement after another frees the lock for microseconds between them; the usual schedule
+ * (0.25 to 4 ms sleeps) catches such a gap late, and lets the writers run on meanwhile.
+ */
+const RESTART_POLL_US = 50;
+/** The longest pause between two RESTART attempts that keep failing (ms). */
+const MAX_RETRY_GAP_MS = 2000;
 /** The longest gap between two looks at a database this process leads (ms). */
-const MAX_PASSIVE_GAP_MS = 250;
+const MAX_PASSIVE_GAP_MS = 100;
 
 interface FileState {
   readonly file: string;
@@ -57,6 +66,10 @@ interface FileState {
   lastLog: number;
   lastPassiveAt: number;
   framesPerMs: number;
+  /** The frame count at the last successful RESTART (-1: none since the WAL grew again). */
+  restartedAtLog: number;
+  /** RESTARTs that failed one after another. */
+  failuresInRow: number;
   /** No RESTART before this (performance.now() ms): a failed one leaves the readers time to run. */
   nextRestartAt: number;
   /** Since the last report. */
@@ -136,7 +149,7 @@ function tryLead(s: FileState, now: number): void {
     s.setBusy =
       interrupter === null
         ? (ms) => db.pragma(`busy_timeout = ${Math.round(ms)}`)
-        : (ms) => interrupter.setBusyTimeout(ms);
+        : (ms) => interrupter.setBusyTimeout(ms, RESTART_POLL_US);
     s.db = db;
     s.lastError = undefined;
   } catch (err) {
@@ -196,13 +209,15 @@ function checkpoint(s: FileState): void {
   // What the WAL holds now: frames since it last started over. The file keeps its size after a
   // restart (up to journal_size_limit), so its size says nothing about what there is to copy.
   const log = passive === undefined || passive.log < 0 ? 0 : passive.log;
+  if (log !== s.restartedAtLog) s.restartedAtLog = -1;
   if (s.lastLog >= 0 && log >= s.lastLog && now > s.lastPassiveAt) {
     const rate = (log - s.lastLog) / (now - s.lastPassiveAt);
     s.framesPerMs = s.framesPerMs === 0 ? rate : s.framesPerMs * 0.7 + rate * 0.3;
   }
   s.lastLog = log;
   s.lastPassiveAt = now;
-  const expected = s.framesPerMs > 0 ? PASSIVE_FRAMES / s.framesPerMs : MAX_PASSIVE_GAP_MS;
+  // Until the growth rate is known, look again soon.
+  const expected = s.framesPerMs > 0 ? PASSIVE_FRAMES / s.framesPerMs : s.settings.intervalMs;
   s.nextCheckAt =
     done + Math.min(MAX_PASSIVE_GAP_MS, Math.max(s.settings.intervalMs, expected));
   const logBytes = log * s.frameBytes;
@@ -216,22 +231,37 @@ function checkpoint(s: FileState): void {
   }
   s.nextCheckAt = done + s.settings.intervalMs;
   if (done < s.nextRestartAt) return;
+  // Restarted, and no writer has started the WAL over since: there is nothing more to do.
+  if (s.restartedAtLog === log) return;
+  // Restart right after a PASSIVE that copied every frame: no reader is then on an older
+  // snapshot, so the RESTART waits only for the readers of the last moments, which are short.
+  // Otherwise look again in a moment, without holding anyone, unless the bound is near.
+  const copiedAll = passive !== undefined && passive.busy === 0 && passive.checkpointed === log;
+  if (!copiedAll && logBytes < s.settings.limitBytes * 0.75) return;
   // The WAL is past the restart size: make the next writer start it over.
   const waitMs = restartWaitMs(logBytes, s.settings);
   s.setBusy!(waitMs);
   let row: CheckpointRow | undefined;
   try {
-    row = (db.pragma('wal_checkpoint(RESTART)') as CheckpointRow[])[0];
+    // TRUNCATE: a RESTART that also empties the file, so that its size drops at once rather
+    // than when the next writer starts it over (and a WAL nobody writes to any more is empty).
+    row = (db.pragma('wal_checkpoint(TRUNCATE)') as CheckpointRow[])[0];
   } finally {
     s.setBusy!(0);
   }
   const durationMs = performance.now() - done;
   const ok = row !== undefined && row.busy === 0;
   s.restarts++;
-  if (ok) s.lastLog = 0;
-  else {
+  if (ok) {
+    s.lastLog = 0;
+    s.failuresInRow = 0;
+    s.restartedAtLog = log;
+  } else {
     s.restartFailures++;
-    s.nextRestartAt = performance.now() + RESTART_RETRY_MS;
+    // A reader that outlasted a whole wait is likely to outlast the next: wait longer between
+    // attempts, so that a long-lived snapshot does not cost the writers a stall every 50 ms.
+    s.nextRestartAt =
+      performance.now() + Math.min(RESTART_RETRY_MS * 2 ** s.failuresInRow++, MAX_RETRY_GAP_MS);
   }
   send({
     type: 'restart',
@@ -318,6 +348,8 @@ port.on('message', (msg: ToCheckpointer) => {
         lastPassiveAt: 0,
         framesPerMs: 0,
         nextRestartAt: 0,
+        failuresInRow: 0,
+        restartedAtLog: -1,
         passive: 0,
         passiveMs: 0,
         restarts: 0,
