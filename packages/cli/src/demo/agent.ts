@@ -80,6 +80,7 @@ async function main(cfg: AgentConfig): Promise<void> {
     gcInterval: 0,
     maxConnections: 2,
     pool: { busyTimeout: 10_000, healthCheckInterval: 0 },
+    ...(process.env.HIVEDB_TMP_NOFLUSH ? { flushInterval: 0, flushMaxEntries: 1_000_000 } : {}),
   });
   const reader = createPool({
     filename: 'memory.db',
@@ -159,6 +160,11 @@ async function main(cfg: AgentConfig): Promise<void> {
   // and WAL figures there (a diagnostic of where the time goes; not part of the summary).
   const traceDir = process.env.HIVEDB_DEMO_TRACE;
   const histByKind: Record<string, number[]> = {};
+  const txHist = new Array<number>(HIST_BINS).fill(0);
+  if (traceDir !== undefined)
+    storePool.events.on('transaction', (e) => {
+      txHist[binOfMs(e.durationMs)]!++;
+    });
   let ops = 0;
   let errors = 0;
   let lockWaits = 0;
@@ -287,7 +293,7 @@ async function main(cfg: AgentConfig): Promise<void> {
         index: cfg.index,
         pid: process.pid,
         elapsedMs,
-        histByKind,
+        histByKind: { ...histByKind, '(tx hold)': txHist },
         store: storePool.stats(),
         hive: store.pools().hive?.stats(),
         reader: reader.stats(),
