@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CommandContext, type Output, withStore } from '../context.js';
-import { withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { writeOutputFile } from '../io/output-file.js';
@@ -141,15 +141,15 @@ export async function exportCommand(
     throw new CliError('CLI_USAGE', 'export --json needs a FILE: stdout carries the JSON Lines');
   const namespace = opts.namespace === undefined ? {} : { namespace: opts.namespace };
   if (toStdout) {
-    await withMemoryReader(ctx.root, (reader) =>
-      copyLines(reader.export(namespace), outputStream(ctx.out), ctx, true),
+    await withReadOnlyStore(ctx.root, (store) =>
+      copyLines(store.export(namespace), outputStream(ctx.out), ctx, true),
     );
     return;
   }
   const options = { what: 'export', force: opts.force === true };
   const { path: written, result: lines } = await writeOutputFile(ctx.root, file, options, (temp) =>
-    withMemoryReader(ctx.root, (reader) =>
-      copyLines(reader.export(namespace), createWriteStream(temp, { flags: 'wx' }), ctx, false),
+    withReadOnlyStore(ctx.root, (store) =>
+      copyLines(store.export(namespace), createWriteStream(temp, { flags: 'wx' }), ctx, false),
     ),
   );
   ctx.result(
