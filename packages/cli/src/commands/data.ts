@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RestoreResult } from '@hivedb/store';
 import { type CommandContext, type Output, withStore } from '../context.js';
 import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
@@ -18,7 +19,7 @@ type BackupFn = (
   file: string,
   options?: { onProgress?: (p: { totalPages: number; remainingPages: number }) => void },
 ) => Promise<{ path: string; bytes: number; durationMs: number }>;
-type RestoreFn = (file: string) => Promise<{ entries: number }>;
+type RestoreFn = (file: string) => Promise<RestoreResult>;
 type ImportFn = (
   source: string,
   options?: { onProgress?: (p: { lines: number; entries: number }) => void },
@@ -90,11 +91,20 @@ function requireInputFile(ctx: CommandContext, file: string, what: string): stri
   return abs;
 }
 
-/** `restore FILE`: replaces memory.db's contents with a backup's, after checking it. */
+/**
+ * `restore FILE`: replaces memory.db's contents with a backup's, after the store checked it
+ * (`STORE_RESTORE_REFUSED` for anything but a hivedb memory.db). The store first saves the live
+ * data beside the database: its path is printed, and is `safetyBackup` with `--json`.
+ */
 export async function restoreCommand(ctx: CommandContext, file: string): Promise<void> {
   const source = requireInputFile(ctx, file, 'restore');
   const r = await withStore(ctx, (store) => feature<RestoreFn>(store, 'restore')(source));
-  ctx.result({ file: source, ...r }, () => safe`restored ${r.entries} entries from ${source}`);
+  ctx.result(
+    { file: source, entries: r.entries, safetyBackup: r.safetyBackup },
+    () =>
+      safe`restored ${r.entries} entries from ${source}` +
+      safe` (the previous data was saved to ${r.safetyBackup})`,
+  );
 }
 
 /** A stream into `out.write`, which fails once its reader went away (so the export stops). */
