@@ -7,6 +7,7 @@ import { type CommandContext, type Output, withStore } from '../context.js';
 import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { requireNotOpenInProcess } from '../io/open-in-process.js';
 import { writeOutputFile } from '../io/output-file.js';
 import { SIDECAR_SUFFIXES } from '../io/sqlite-file.js';
 import { parseFilePath } from '../parse.js';
@@ -76,7 +77,8 @@ function isLiveDatabase(root: HiveRoot, file: string): boolean {
 /**
  * The absolute path of an input file (`restore FILE`, `import FILE`): `CLI_IO` when there is no
  * such file, `CLI_USAGE` for a NUL byte or for a live database file of the root (its
- * `memory.db`, `hive.db` or their sidecars: never a backup, never JSON Lines).
+ * `memory.db`, `hive.db` or their sidecars: never a backup, never JSON Lines), `CLI_FILE_IN_USE`
+ * for a file this process has open (reading it — here, or in the store — would drop its locks).
  */
 function requireInputFile(ctx: CommandContext, file: string, what: string): string {
   const abs = path.resolve(parseFilePath(file, what));
@@ -88,6 +90,7 @@ function requireInputFile(ctx: CommandContext, file: string, what: string): stri
       safe`${what}: ${abs} is a live database file of the root, not ` +
         (what === 'restore' ? 'a backup (`hivedb backup FILE` writes one)' : 'JSON Lines'),
     );
+  requireNotOpenInProcess(abs, what);
   return abs;
 }
 

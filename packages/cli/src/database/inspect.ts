@@ -8,6 +8,7 @@ import {
   type MigrationStatus,
 } from '@hivedb/schema';
 import { CliError } from '../errors.js';
+import { requireNotOpenInProcess } from '../io/open-in-process.js';
 import { type HiveRoot, requireDatabase } from '../root.js';
 
 /** The databases of a root, in the order commands treat them. */
@@ -109,8 +110,9 @@ function summary(s: MigrationStatus): MigrationSummary {
  * `foreign_key_check`. Pending migrations are a problem here: nothing read-only can apply them.
  * Throws `CLI_NO_ROOT` / `CLI_NO_DATABASE` when the root or the file is missing.
  *
- * No pool of this process may have the file open while this runs: the inspection reads the
- * file's header through a descriptor of its own, and closing it would drop that pool's locks.
+ * The inspection reads the file's header through a descriptor of its own, and closing it would
+ * drop the locks of any pool of this process on the file: the commands inspect before they open
+ * one, and a file this process has open is `CLI_FILE_IN_USE` (`run()` in a program using it).
  */
 export async function inspectRootDatabase(
   root: HiveRoot,
@@ -118,6 +120,7 @@ export async function inspectRootDatabase(
   level: IntegrityLevel,
 ): Promise<DatabaseReport> {
   const file = requireDatabase(root, which);
+  requireNotOpenInProcess(file);
   const r = await inspectDatabase(file, which, {
     quick: level === 'quick',
     integrity: level !== 'none',

@@ -1,5 +1,6 @@
 import { SharedMemoryStore } from '@hivedb/store';
 import { CliError } from '../errors.js';
+import { requireNotOpenInProcess } from '../io/open-in-process.js';
 import type { HiveRoot } from '../root.js';
 import { noDatabase, requireDatabase } from '../root.js';
 import { badDatabase, inspectRootDatabase } from './inspect.js';
@@ -14,14 +15,15 @@ function codeOf(err: unknown): unknown {
  * migrates or writes a database, and records no access. `CLI_NO_ROOT` / `CLI_NO_DATABASE` when
  * the root or the file is missing; `CLI_BAD_DATABASE` naming what is wrong, in `status`'s words,
  * when the store refuses the file (`STORE_SCHEMA_MISMATCH`, or `STORE_OPEN_FAILED` for a file
- * the inspection finds unsound).
+ * the inspection finds unsound); `CLI_FILE_IN_USE` when this process has it open already.
  *
  * @example
  * const store = await openReadOnlyStore(ctx.root);
  * try { await store.get('plan', { includeMetadata: true }); } finally { await store.shutdown(); }
  */
 export async function openReadOnlyStore(root: HiveRoot): Promise<SharedMemoryStore> {
-  requireDatabase(root, 'memory');
+  // The store inspects the file first, reading its header through a descriptor of its own.
+  requireNotOpenInProcess(requireDatabase(root, 'memory'));
   try {
     return await SharedMemoryStore.open({
       projectRoot: root.projectRoot,
