@@ -36,7 +36,13 @@ export type CliErrorCode =
   /** The installed `@hivedb/store` does not provide what the command needs (exit 1). */
   | 'CLI_NOT_AVAILABLE'
   /** A file could not be read or written (exit 1). */
-  | 'CLI_IO';
+  | 'CLI_IO'
+  /**
+   * A file the command would open and close is open in this process (`run()` inside a program
+   * that uses the database): doing so would drop the program's POSIX locks on it, SQLite's
+   * included (exit 1).
+   */
+  | 'CLI_FILE_IN_USE';
 
 /** Exit status of a usage error. */
 export const EXIT_USAGE = 2;

@@ -50,15 +50,20 @@ export function requireRoot(root: HiveRoot): void {
     );
 }
 
-/** Throws `CLI_NO_ROOT` unless the root exists, `CLI_NO_DATABASE` unless the database file does. */
+/** `CLI_NO_DATABASE`: the root has no `which.db` (and nothing was created). */
+export function noDatabase(root: HiveRoot, which: 'memory' | 'hive', cause?: unknown): CliError {
+  const file = which === 'memory' ? root.memoryPath : root.hivePath;
+  return new CliError(
+    'CLI_NO_DATABASE',
+    `no ${which}.db at ${file} (nothing was created; \`hivedb init --root ${root.dir}\` creates a root's databases)`,
+    { details: { file }, ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
+/** Throws `CLI_NO_ROOT` unless the root exists, `CLI_NO_DATABASE` unless the database file does; returns its path. */
 export function requireDatabase(root: HiveRoot, which: 'memory' | 'hive'): string {
   requireRoot(root);
   const file = which === 'memory' ? root.memoryPath : root.hivePath;
-  if (!existsSync(file))
-    throw new CliError(
-      'CLI_NO_DATABASE',
-      `no ${which}.db at ${file} (nothing was created; \`hivedb init --root ${root.dir}\` creates a root's databases)`,
-      { details: { file } },
-    );
+  if (!existsSync(file)) throw noDatabase(root, which);
   return file;
 }

@@ -58,6 +58,29 @@ describe('backup, restore, export, import', () => {
     expect(JSON.parse((await hivedb(t.dir, ['get', 'a', '-n', 'alpha'])).stdout)).toEqual({ n: 1 });
   });
 
+  // Issue 16, item 2: the data a restore replaced is kept, and the operator is told where.
+  it('restore prints where the previous data was saved, and --json carries it', async () => {
+    expect((await hivedb(t.dir, ['set', 'kept', '"before the restore"'])).code).toBe(0);
+    const text = await hivedb(t.dir, ['restore', 'snap.db']);
+    expect(text.code, text.stderr).toBe(0);
+    const saved =
+      /^restored 3 entries from .*snap\.db \(the previous data was saved to (\S+)\)$/m.exec(
+        text.stdout,
+      )?.[1];
+    expect(saved, text.stdout).toBeDefined();
+    expect(path.dirname(saved as string)).toBe(path.join(t.dir, '.hive-mind'));
+    expect((await hivedb(t.dir, ['get', 'kept'])).code).toBe(1);
+    // the safety backup is a hivedb memory.db holding what was there: restoring it brings it back
+    const back = await hivedb(t.dir, ['restore', saved as string, '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    const doc = json<{ entries: number; safetyBackup: string }>(back);
+    expect(doc.entries).toBe(4);
+    expect(doc.safetyBackup).not.toBe(saved);
+    expect(existsSync(doc.safetyBackup)).toBe(true);
+    expect(JSON.parse((await hivedb(t.dir, ['get', 'kept'])).stdout)).toBe('before the restore');
+    expect((await hivedb(t.dir, ['restore', 'snap.db'])).code).toBe(0);
+  });
+
   it('backup refuses to overwrite a file, a database even with --force', async () => {
     const r = await hivedb(t.dir, ['backup', 'snap.db']);
     expect(r.code).toBe(1);

@@ -103,6 +103,10 @@ describe('get, set, delete, list, stats', () => {
     const badKey = await hivedb(t.dir, ['set', 'k'.repeat(2000), '1']);
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toMatch(/^hivedb: STORE_INVALID_KEY/);
+    // get reads through the store (opened read-only): the same key rules, not "not found"
+    const badGet = await hivedb(t.dir, ['get', 'k'.repeat(2000)]);
+    expect(badGet.code).toBe(2);
+    expect(badGet.stderr).toMatch(/^hivedb: STORE_INVALID_KEY/);
   });
 
   it('--verbose adds the cause', async () => {

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -95,6 +96,48 @@ describe('commands that write a file refuse unsafe targets', () => {
       expect(r.stderr).toMatch(/^hivedb: CLI_UNSAFE_OUTPUT: .*copy\.db.*SQLite database/);
     }
     expect(fileDigest(copy)).toBe(sha);
+  });
+
+  // The pool keeps <db>-checkpointer beside each database (its checkpointer election's lock):
+  // a sidecar like -wal and -shm, never written, whether it exists yet or not.
+  it('refuses the -checkpointer file of the root and of any SQLite file, even with --force', async () => {
+    const copy = path.join(t.dir, 'copy-2.db');
+    expect((await hivedb(t.dir, ['backup', copy])).code).toBe(0);
+    writeFileSync(`${copy}-checkpointer`, '');
+    writeFileSync(path.join(t.dir, 'new.db'), readFileSync(copy));
+    for (const file of [
+      `${memory}-checkpointer`,
+      `${copy}-checkpointer`,
+      path.join(t.dir, 'new.db-checkpointer'),
+    ])
+      for (const args of [
+        ['export', file, '--force'],
+        ['report', '--html', file, '--force'],
+        ['backup', file, '--force'],
+      ]) {
+        const r = await hivedb(t.dir, args);
+        const what = args.join(' ');
+        expect(r.code, `${what}\n${r.stderr}`).toBe(1);
+        expect(r.stderr, what).toMatch(
+          file.startsWith(root)
+            ? /^hivedb: CLI_UNSAFE_OUTPUT: .*-checkpointer.*inside the root/
+            : /^hivedb: CLI_UNSAFE_OUTPUT: .*is the -checkpointer file of the SQLite database/,
+        );
+      }
+    expect(existsSync(`${memory}-checkpointer`)).toBe(false);
+    expect(readFileSync(`${copy}-checkpointer`, 'utf8')).toBe('');
+    expect(existsSync(path.join(t.dir, 'new.db-checkpointer'))).toBe(false);
+    // …and neither is an input: restore and import refuse the root's as a live database file
+    writeFileSync(`${memory}-checkpointer`, '');
+    try {
+      for (const cmd of ['restore', 'import']) {
+        const r = await hivedb(t.dir, [cmd, `${memory}-checkpointer`]);
+        expect(r.code, cmd).toBe(2);
+        expect(r.stderr, cmd).toMatch(/^hivedb: CLI_USAGE: .*live database file of the root/);
+      }
+    } finally {
+      rmSync(`${memory}-checkpointer`);
+    }
   });
 
   it('refuses an existing file without --force and replaces it with --force', async () => {

@@ -139,4 +139,28 @@ describe('read-only commands', () => {
     expect(l.code).toBe(1);
     expect(l.stderr).toMatch(/^hivedb: CLI_BAD_DATABASE: .*unknown migration/);
   });
+
+  // (with a line break, so that export must parse it too: it copies stored JSON text as it is)
+  it('a damaged stored value is CLI_BAD_DATABASE (exit 1) for every reader, not bad usage', async () => {
+    const pool = createPool({ filename: 'memory.db', root, healthCheckInterval: 0 });
+    try {
+      await pool.run("UPDATE shared_memory SET value = '{not\njson' WHERE key = 'key-1'");
+    } finally {
+      await pool.close();
+    }
+    const sha = fileDigest(memory);
+    for (const args of [
+      ['get', 'key-1', '-n', 'alpha'],
+      ['list'],
+      ['list', '-n', 'alpha'],
+      ['export'],
+    ]) {
+      const r = await hivedb(t.dir, args);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(
+        /^hivedb: CLI_BAD_DATABASE: .*memory\.db holds an entry hivedb cannot read: .*not valid JSON/m,
+      );
+    }
+    expect(fileDigest(memory)).toBe(sha);
+  });
 });

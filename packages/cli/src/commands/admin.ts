@@ -9,9 +9,9 @@ import {
   type DatabaseReport,
   databaseFile,
   type IntegrityLevel,
-  inspectDatabase,
+  inspectRootDatabase,
 } from '../database/inspect.js';
-import { withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatBytes, table } from '../format.js';
 import { ensureDir } from '../io/ensure-dir.js';
@@ -53,14 +53,17 @@ export async function initCommand(ctx: CommandContext): Promise<void> {
 }
 
 async function entriesByNamespace(root: HiveRoot): Promise<Record<string, number>> {
-  return withMemoryReader(root, async (r) => (await r.getStats()).namespaces);
+  return withReadOnlyStore(root, async (store) => (await store.getStats()).namespaces);
 }
 
-/** Every database of the root inspected at `level`; `CLI_NO_DATABASE` when one is missing. */
+/**
+ * Every database of the root inspected at `level`, one after the other (no pool of this process
+ * is open meanwhile); `CLI_NO_DATABASE` when one is missing.
+ */
 async function inspectAll(root: HiveRoot, level: IntegrityLevel): Promise<DatabaseReport[]> {
   for (const db of DATABASES) requireDatabase(root, db);
   const reports: DatabaseReport[] = [];
-  for (const db of DATABASES) reports.push(await inspectDatabase(root, db, level));
+  for (const db of DATABASES) reports.push(await inspectRootDatabase(root, db, level));
   return reports;
 }
 
@@ -70,7 +73,7 @@ async function inspectAll(root: HiveRoot, level: IntegrityLevel): Promise<Databa
  * another database's file, pending, drifted or unknown migrations, a failed check.
  */
 export async function statusCommand(ctx: CommandContext): Promise<void> {
-  const dbs = (await inspectAll(ctx.root, 'quick')).map(({ integrity, ...d }) => ({
+  const dbs = (await inspectAll(ctx.root, 'quick')).map((d) => ({
     ...d,
     quickCheck: { ok: d.ok, problems: d.problems },
   }));
@@ -170,7 +173,7 @@ export async function checkCommand(ctx: CommandContext): Promise<void> {
     reports
       .map(
         (r) =>
-          `${r.database}.db: ${r.ok ? 'ok' : 'FAILED'} (migrations, integrity_check, foreign_key_check, schema${r.integrity === null ? '' : `; ${r.integrity.durationMs.toFixed(0)} ms`})${r.problems.map((p) => `\n  - ${printable(p)}`).join('')}`,
+          `${r.database}.db: ${r.ok ? 'ok' : 'FAILED'} (migrations, integrity_check, foreign_key_check, schema; ${r.durationMs.toFixed(0)} ms)${r.problems.map((p) => `\n  - ${printable(p)}`).join('')}`,
       )
       .join('\n'),
   );

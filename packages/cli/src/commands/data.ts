@@ -2,10 +2,12 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RestoreResult } from '@hivedb/store';
 import { type CommandContext, type Output, withStore } from '../context.js';
-import { withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { requireNotOpenInProcess } from '../io/open-in-process.js';
 import { writeOutputFile } from '../io/output-file.js';
 import { SIDECAR_SUFFIXES } from '../io/sqlite-file.js';
 import { parseFilePath } from '../parse.js';
@@ -18,7 +20,7 @@ type BackupFn = (
   file: string,
   options?: { onProgress?: (p: { totalPages: number; remainingPages: number }) => void },
 ) => Promise<{ path: string; bytes: number; durationMs: number }>;
-type RestoreFn = (file: string) => Promise<{ entries: number }>;
+type RestoreFn = (file: string) => Promise<RestoreResult>;
 type ImportFn = (
   source: string,
   options?: { onProgress?: (p: { lines: number; entries: number }) => void },
@@ -75,7 +77,8 @@ function isLiveDatabase(root: HiveRoot, file: string): boolean {
 /**
  * The absolute path of an input file (`restore FILE`, `import FILE`): `CLI_IO` when there is no
  * such file, `CLI_USAGE` for a NUL byte or for a live database file of the root (its
- * `memory.db`, `hive.db` or their sidecars: never a backup, never JSON Lines).
+ * `memory.db`, `hive.db` or their sidecars: never a backup, never JSON Lines), `CLI_FILE_IN_USE`
+ * for a file this process has open (reading it — here, or in the store — would drop its locks).
  */
 function requireInputFile(ctx: CommandContext, file: string, what: string): string {
   const abs = path.resolve(parseFilePath(file, what));
@@ -87,14 +90,24 @@ function requireInputFile(ctx: CommandContext, file: string, what: string): stri
       safe`${what}: ${abs} is a live database file of the root, not ` +
         (what === 'restore' ? 'a backup (`hivedb backup FILE` writes one)' : 'JSON Lines'),
     );
+  requireNotOpenInProcess(abs, what);
   return abs;
 }
 
-/** `restore FILE`: replaces memory.db's contents with a backup's, after checking it. */
+/**
+ * `restore FILE`: replaces memory.db's contents with a backup's, after the store checked it
+ * (`STORE_RESTORE_REFUSED` for anything but a hivedb memory.db). The store first saves the live
+ * data beside the database: its path is printed, and is `safetyBackup` with `--json`.
+ */
 export async function restoreCommand(ctx: CommandContext, file: string): Promise<void> {
   const source = requireInputFile(ctx, file, 'restore');
   const r = await withStore(ctx, (store) => feature<RestoreFn>(store, 'restore')(source));
-  ctx.result({ file: source, ...r }, () => safe`restored ${r.entries} entries from ${source}`);
+  ctx.result(
+    { file: source, entries: r.entries, safetyBackup: r.safetyBackup },
+    () =>
+      safe`restored ${r.entries} entries from ${source}` +
+      safe` (the previous data was saved to ${r.safetyBackup})`,
+  );
 }
 
 /** A stream into `out.write`, which fails once its reader went away (so the export stops). */
@@ -141,15 +154,15 @@ export async function exportCommand(
     throw new CliError('CLI_USAGE', 'export --json needs a FILE: stdout carries the JSON Lines');
   const namespace = opts.namespace === undefined ? {} : { namespace: opts.namespace };
   if (toStdout) {
-    await withMemoryReader(ctx.root, (reader) =>
-      copyLines(reader.export(namespace), outputStream(ctx.out), ctx, true),
+    await withReadOnlyStore(ctx.root, (store) =>
+      copyLines(store.export(namespace), outputStream(ctx.out), ctx, true),
     );
     return;
   }
   const options = { what: 'export', force: opts.force === true };
   const { path: written, result: lines } = await writeOutputFile(ctx.root, file, options, (temp) =>
-    withMemoryReader(ctx.root, (reader) =>
-      copyLines(reader.export(namespace), createWriteStream(temp, { flags: 'wx' }), ctx, false),
+    withReadOnlyStore(ctx.root, (store) =>
+      copyLines(store.export(namespace), createWriteStream(temp, { flags: 'wx' }), ctx, false),
     ),
   );
   ctx.result(

@@ -14,7 +14,7 @@ import { type DemoSummary, histQuantile, renderSummary, tally } from '../demo/su
 import { CliError } from '../errors.js';
 import { checkOutputPath, type OutputFileOptions } from '../io/output-file.js';
 import { parseDuration, parseInteger } from '../parse.js';
-import { CLI_ROW_PREFIX, readReportData } from '../report/data.js';
+import { CLI_ROW_PREFIX, type ReportData, readReportData } from '../report/data.js';
 import { hasFeature } from '../store-features.js';
 import { WalSampler } from '../demo/wal-sampler.js';
 import { writeHtmlReport } from './report.js';
@@ -132,6 +132,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const runStart = Date.now();
   let summary: DemoSummary | undefined;
+  let reportData: ReportData | undefined;
   try {
     if (opts.fresh === true)
       ctx.note(
@@ -253,17 +254,21 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
     };
     await monitor.stop();
     await insertCliRow(hive, 'demo', 0, JSON.stringify(summary), null);
-    if (!run.interrupted) {
-      const data = await readReportData(hive, root.hivePath, { since: runStart });
-      summary = { ...summary, report: await writeHtmlReport(root, data, htmlPath, htmlOptions) };
-    }
-    summary = { ...summary, wallMs: performance.now() - wall0 };
+    if (!run.interrupted)
+      reportData = await readReportData(hive, root.hivePath, { since: runStart });
   } finally {
     await monitor.stop().catch(() => undefined);
     await hive.close().catch(() => undefined);
     await store.shutdown().catch(() => undefined);
   }
-  const s = summary;
+  // Written once this process's pools are closed: checking the target reads file headers, and
+  // a descriptor opened and closed on a database in use would drop its pools' locks.
+  if (reportData !== undefined)
+    summary = {
+      ...summary,
+      report: await writeHtmlReport(root, reportData, htmlPath, htmlOptions),
+    };
+  const s = { ...summary, wallMs: performance.now() - wall0 };
   ctx.result(s, () => renderSummary(s));
   if (s.interrupted)
     throw new CliError(

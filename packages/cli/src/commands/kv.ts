@@ -1,6 +1,6 @@
 import { DATA_TYPES, DEFAULT_STORE_OPTIONS, type DataType } from '@hivedb/store';
 import { type CommandContext, withStore } from '../context.js';
-import { withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatBytes, table } from '../format.js';
 import { parseInteger, parseJson } from '../parse.js';
@@ -23,8 +23,8 @@ function notFound(key: string, namespace: string): CliError {
 /** `get KEY [-n NS]`: prints the value as JSON. Exit 1 when there is no live entry. Read-only. */
 export async function getCommand(ctx: CommandContext, key: string, opts: KvOptions): Promise<void> {
   const namespace = namespaceOf(opts);
-  const res = await withMemoryReader(ctx.root, (r) =>
-    r.get(key, { namespace, includeMetadata: true }),
+  const res = await withReadOnlyStore(ctx.root, (store) =>
+    store.get(key, { namespace, includeMetadata: true }),
   );
   if (!res.found) throw notFound(key, namespace);
   ctx.result({ key, namespace, value: res.value, metadata: res.metadata }, () =>
@@ -93,7 +93,11 @@ export async function deleteCommand(
 
 /** `stats`: live entries, bytes and entries per namespace. Read-only. */
 export async function statsCommand(ctx: CommandContext): Promise<void> {
-  const stats = await withMemoryReader(ctx.root, (r) => r.getStats());
+  // Only what is on disk: the rest of getStats() counts this short-lived process's own calls.
+  const stats = await withReadOnlyStore(ctx.root, async (store) => {
+    const { entryCount, totalEntries, memoryUsage, namespaces } = await store.getStats();
+    return { entryCount, totalEntries, memoryUsage, namespaces };
+  });
   ctx.result(stats, () =>
     [
       `entries: ${stats.entryCount} (${formatBytes(stats.memoryUsage)} of JSON)`,

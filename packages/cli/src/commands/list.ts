@@ -1,6 +1,6 @@
-import type { ListEntry } from '@hivedb/store';
+import type { ListEntry, SharedMemoryStore } from '@hivedb/store';
 import type { CommandContext } from '../context.js';
-import { type MemoryReader, withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatCount, table } from '../format.js';
 import { parseInteger } from '../parse.js';
@@ -60,9 +60,9 @@ function decodeCursor(text: string, all: boolean, prefix: string): ListCursor {
 }
 
 /** The namespaces a listing covers, in the order it walks them. */
-async function namespacesOf(reader: MemoryReader, opts: ListCommandOptions): Promise<string[]> {
+async function namespacesOf(store: SharedMemoryStore, opts: ListCommandOptions): Promise<string[]> {
   if (opts.namespace !== undefined) return [opts.namespace];
-  return Object.keys((await reader.getStats()).namespaces).sort();
+  return Object.keys((await store.getStats()).namespaces).sort();
 }
 
 function shellWord(s: string): string {
@@ -81,19 +81,19 @@ export async function listCommand(ctx: CommandContext, opts: ListCommandOptions)
   const start = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, all, prefix);
   if (start !== undefined && !all && start.n !== opts.namespace)
     throw new CliError('CLI_USAGE', '--cursor: it belongs to a listing of another namespace');
-  const { entries, cursor, more } = await withMemoryReader(ctx.root, async (reader) => {
-    const namespaces = await namespacesOf(reader, opts);
+  const { entries, cursor, more } = await withReadOnlyStore(ctx.root, async (store) => {
+    const namespaces = await namespacesOf(store, opts);
     const out: ListEntry[] = [];
     let next: Omit<ListCursor, 'v' | 'seen'> | null = null;
     let total = 0;
     for (const [i, ns] of namespaces.entries()) {
-      total += await reader.count({ namespace: ns, prefix });
+      total += await store.count({ namespace: ns, prefix });
       if (start !== undefined && ns < start.n) continue;
       if (next !== null || out.length >= limit) {
         next ??= { n: ns, c: null, all, p: prefix };
         continue;
       }
-      const page = await reader.list({
+      const page = await store.list({
         namespace: ns,
         prefix,
         limit: limit - out.length,

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
-import { openDatabaseForReading } from '../database/inspect.js';
+import { openSoundDatabase } from '../database/inspect.js';
 import { formatCount, formatMs, table } from '../format.js';
 import { checkOutputPath, type OutputFileOptions, writeOutputFile } from '../io/output-file.js';
 import { parseDuration } from '../parse.js';
@@ -115,7 +115,7 @@ export async function reportCommand(
   const htmlOptions = { what: 'report --html', force: opts.force === true };
   // The target is checked before hive.db is opened: a refused file costs nothing.
   if (opts.html !== undefined) checkOutputPath(ctx.root, opts.html, htmlOptions);
-  const pool = await openDatabaseForReading(ctx.root, 'hive');
+  const pool = await openSoundDatabase(ctx.root, 'hive');
   let data: ReportData;
   try {
     let since: number | undefined;

@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { createPool, type Pool } from '@hivedb/pool';
 import {
+  type InspectionProblem,
+  type InspectionProblemCode,
   type IntegrityReport,
-  Migrator,
+  inspectDatabase,
   type MigrationStatus,
-  validateIntegrity,
 } from '@hivedb/schema';
-import { CliError, describeError } from '../errors.js';
-import { isSqliteFile } from '../io/sqlite-file.js';
+import { CliError } from '../errors.js';
+import { requireNotOpenInProcess } from '../io/open-in-process.js';
 import { type HiveRoot, requireDatabase } from '../root.js';
 
 /** The databases of a root, in the order commands treat them. */
@@ -15,7 +16,7 @@ export const DATABASES = ['memory', 'hive'] as const;
 /** `memory` or `hive`. */
 export type DatabaseName = (typeof DATABASES)[number];
 
-/** How much of an integrity check {@link inspectDatabase} runs besides the migration record. */
+/** How much of an integrity check {@link inspectRootDatabase} runs besides the file, its record and its schema. */
 export type IntegrityLevel = 'none' | 'quick' | 'full';
 
 /** Where a database's migrations stand. */
@@ -27,7 +28,7 @@ export interface MigrationSummary {
   readonly upToDate: boolean;
 }
 
-/** What {@link inspectDatabase} found. `ok` when `problems` is empty. */
+/** What {@link inspectRootDatabase} found. `ok` when `problems` is empty. */
 export interface DatabaseReport {
   readonly database: DatabaseName;
   readonly file: string;
@@ -35,11 +36,11 @@ export interface DatabaseReport {
   readonly walBytes: number;
   /** `null` when the file could not be read as a database. */
   readonly migrations: MigrationSummary | null;
-  /** `null` with level `none`, or when the file could not be opened. */
-  readonly integrity: IntegrityReport | null;
-  /** Everything wrong, one line each. */
+  /** Everything wrong, one line each (`unknown migration: its migration record is hive.db's, …`). */
   readonly problems: string[];
   readonly ok: boolean;
+  /** How long the inspection took. */
+  readonly durationMs: number;
 }
 
 /** The path of a database of the root. */
@@ -61,31 +62,102 @@ export function problemsOf(r: IntegrityReport): string[] {
   ];
 }
 
-function migrationProblems(which: DatabaseName, s: MigrationStatus): string[] {
-  const out: string[] = [];
-  if (s.seedLayout) out.push("in the seed's original layout (`hivedb migrate` adopts it)");
-  else if (s.applied.length === 0)
-    out.push(
-      `not a hivedb ${which}.db: none of its ${s.pending.length} migrations is recorded as applied (another database's file, or one rolled back to none)`,
-    );
-  else if (s.pending.length > 0)
-    out.push(
-      `${s.pending.length} pending migration${s.pending.length === 1 ? '' : 's'}: ${s.pending.map((m) => m.tag).join(', ')} (run \`hivedb migrate\`)`,
-    );
-  for (const d of s.drifted) out.push(`migration ${d.tag} changed since it was applied (drift)`);
-  if (s.unknown.length > 0)
-    out.push(
-      `${s.unknown.length} unknown migration${s.unknown.length === 1 ? '' : 's'} recorded (applied by a newer hivedb, or this is another database's file)`,
-    );
-  return out;
+// What each of `inspectDatabase`'s problem codes is called in the CLI's lines.
+const LABELS: Readonly<Record<InspectionProblemCode, string>> = {
+  missing: 'missing',
+  'not-a-file': 'not a file',
+  'empty-file': 'empty file',
+  'not-sqlite': 'not SQLite',
+  unreadable: 'unreadable',
+  integrity: 'damaged',
+  'no-schema': 'no tables',
+  'no-migration-record': 'no migration record',
+  'drifted-migration': 'drifted migration',
+  'unknown-migration': 'unknown migration',
+  'schema-mismatch': 'schema mismatch',
+};
+
+/** One problem `@hivedb/schema`'s `inspectDatabase` found, as one line: `label: message`. */
+function describeProblem(p: InspectionProblem): string {
+  return `${LABELS[p.code] ?? p.code}: ${p.message}`;
 }
 
 /**
- * A read-only pool on a database of the root: it never creates, migrates or writes the file.
- * (Switching to `SharedMemoryStore.open({ readonly: true })` for memory.db changes only the
- * readers in `memory-reader.ts`, not this.)
+ * Migrations not yet applied: no problem for `inspectDatabase` (a read-write open applies them),
+ * but a read-only command cannot, so `status` fails on them and the readers refuse the file.
  */
-export function openReadOnlyPool(root: HiveRoot, which: DatabaseName): Pool {
+function pendingProblem(status: MigrationStatus): string | null {
+  const n = status.pending.length;
+  if (n === 0) return null;
+  return `pending migration${n === 1 ? '' : 's'}: ${status.pending.map((m) => m.tag).join(', ')} (run \`hivedb migrate\`)`;
+}
+
+function summary(s: MigrationStatus): MigrationSummary {
+  return {
+    applied: s.applied.map((m) => m.tag),
+    pending: s.pending.map((m) => m.tag),
+    drifted: s.drifted.map((m) => m.tag),
+    unknown: s.unknown.length,
+    upToDate: s.upToDate,
+  };
+}
+
+/**
+ * Inspects a database of the root without writing it, with `@hivedb/schema`'s `inspectDatabase`:
+ * whether it is a SQLite file at all (a zero-byte file is never opened), its migration record
+ * (no record, drifted or unknown migrations, another database's file), its tables against what
+ * its migrations create, and with `level` `quick` or `full` `quick_check` / `integrity_check` and
+ * `foreign_key_check`. Pending migrations are a problem here: nothing read-only can apply them.
+ * Throws `CLI_NO_ROOT` / `CLI_NO_DATABASE` when the root or the file is missing.
+ *
+ * The inspection reads the file's header through a descriptor of its own, and closing it would
+ * drop the locks of any pool of this process on the file: the commands inspect before they open
+ * one, and a file this process has open is `CLI_FILE_IN_USE` (`run()` in a program using it).
+ */
+export async function inspectRootDatabase(
+  root: HiveRoot,
+  which: DatabaseName,
+  level: IntegrityLevel,
+): Promise<DatabaseReport> {
+  const file = requireDatabase(root, which);
+  requireNotOpenInProcess(file);
+  const r = await inspectDatabase(file, which, {
+    quick: level === 'quick',
+    integrity: level !== 'none',
+  });
+  const problems = r.problems.map(describeProblem);
+  const pending = r.migrations === null ? null : pendingProblem(r.migrations);
+  if (problems.length === 0 && pending !== null) problems.push(pending);
+  return {
+    database: which,
+    file,
+    bytes: r.bytes ?? 0,
+    walBytes: fileSize(`${file}-wal`),
+    migrations: r.migrations === null ? null : summary(r.migrations),
+    problems,
+    ok: problems.length === 0,
+    durationMs: r.durationMs,
+  };
+}
+
+/** `CLI_BAD_DATABASE`: `file` is not a database hivedb can read as it is, for the `problems` listed. */
+export function badDatabase(file: string, problems: readonly string[], cause?: unknown): CliError {
+  return new CliError(
+    'CLI_BAD_DATABASE',
+    `${file} is not a database hivedb can read as it is: ${problems.join('; ')} (\`hivedb status\` and \`hivedb check\` say more)`,
+    { details: { file, problems }, ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
+/**
+ * A read-only pool on a database of the root that {@link inspectRootDatabase} found sound (for
+ * `report` on `hive.db`; `memory.db` is read through the store opened `readonly`):
+ * `CLI_NO_DATABASE` when it is missing, `CLI_BAD_DATABASE` naming what is wrong otherwise.
+ * Nothing is created, migrated or written.
+ */
+export async function openSoundDatabase(root: HiveRoot, which: DatabaseName): Promise<Pool> {
+  const report = await inspectRootDatabase(root, which, 'none');
+  if (!report.ok) throw badDatabase(report.file, report.problems);
   return createPool({
     filename: `${which}.db`,
     root: root.dir,
@@ -94,90 +166,4 @@ export function openReadOnlyPool(root: HiveRoot, which: DatabaseName): Pool {
     maxConnections: 1,
     healthCheckInterval: 0,
   });
-}
-
-async function examine(
-  root: HiveRoot,
-  which: DatabaseName,
-  level: IntegrityLevel,
-): Promise<{ report: DatabaseReport; pool: Pool | null }> {
-  const file = databaseFile(root, which);
-  const bytes = fileSize(file);
-  const base = { database: which, file, bytes, walBytes: fileSize(`${file}-wal`) };
-  const failed = (problem: string) => ({
-    report: { ...base, migrations: null, integrity: null, problems: [problem], ok: false },
-    pool: null,
-  });
-  // Not even opened: SQLite would take a zero-byte file for an empty database, and a writer
-  // would turn it into one.
-  if (bytes === 0) return failed('empty (0 bytes): not a hivedb database');
-  if (!isSqliteFile(file)) return failed('not a SQLite database (the file has no SQLite header)');
-  let pool: Pool;
-  try {
-    pool = openReadOnlyPool(root, which);
-  } catch (err) {
-    return failed(`cannot open: ${describeError(err, false)}`);
-  }
-  try {
-    const status = await new Migrator(pool, { database: which }).status();
-    const problems = migrationProblems(which, status);
-    let integrity: IntegrityReport | null = null;
-    if (level !== 'none') {
-      // The live schema is compared with the definitions only when the record says it should
-      // match them; otherwise the migration problems above already say what is wrong.
-      integrity = await validateIntegrity(pool, {
-        quick: level === 'quick',
-        definitions: problems.length === 0 ? which : false,
-      });
-      problems.push(...problemsOf(integrity));
-    }
-    const migrations: MigrationSummary = {
-      applied: status.applied.map((m) => m.tag),
-      pending: status.pending.map((m) => m.tag),
-      drifted: status.drifted.map((m) => m.tag),
-      unknown: status.unknown.length,
-      upToDate: status.upToDate,
-    };
-    return {
-      report: { ...base, migrations, integrity, problems, ok: problems.length === 0 },
-      pool,
-    };
-  } catch (err) {
-    await pool.close();
-    return failed(`cannot read: ${describeError(err, false)}`);
-  }
-}
-
-/**
- * Inspects a database of the root without writing it: its size, whether it is a SQLite file at
- * all, its migration record (pending, drifted, unknown migrations; another database's file), and
- * with `level` `quick` or `full` an integrity check and the schema against the definitions.
- * Throws `CLI_NO_ROOT` / `CLI_NO_DATABASE` when the root or the file is missing.
- */
-export async function inspectDatabase(
-  root: HiveRoot,
-  which: DatabaseName,
-  level: IntegrityLevel,
-): Promise<DatabaseReport> {
-  requireDatabase(root, which);
-  const { report, pool } = await examine(root, which, level);
-  await pool?.close();
-  return report;
-}
-
-/**
- * A read-only pool on a database that {@link inspectDatabase} found sound, for the read-only
- * commands; `CLI_NO_DATABASE` when it is missing, `CLI_BAD_DATABASE` naming what is wrong
- * otherwise. Nothing is created, migrated or written.
- */
-export async function openDatabaseForReading(root: HiveRoot, which: DatabaseName): Promise<Pool> {
-  requireDatabase(root, which);
-  const { report, pool } = await examine(root, which, 'none');
-  if (report.ok && pool !== null) return pool;
-  await pool?.close();
-  throw new CliError(
-    'CLI_BAD_DATABASE',
-    `${report.file} is not a database hivedb can read as it is: ${report.problems.join('; ')} (\`hivedb status\` and \`hivedb check\` say more)`,
-    { details: { file: report.file, problems: report.problems } },
-  );
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { SharedMemoryStore } from '@hivedb/store';
 import type { CommandContext } from '../context.js';
-import { withMemoryReader } from '../database/memory-reader.js';
+import { withReadOnlyStore } from '../database/read-only-store.js';
 import { CliError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { ensureDir } from '../io/ensure-dir.js';
@@ -22,8 +22,8 @@ export async function guardDemoRoot(
   const { root } = ctx;
   ensureDir(root.dir);
   if (!existsSync(root.memoryPath)) return;
-  const others = await withMemoryReader(root, async (r) =>
-    Object.entries((await r.getStats()).namespaces).filter(([ns]) => !isDemoNamespace(ns)),
+  const others = await withReadOnlyStore(root, async (store) =>
+    Object.entries((await store.getStats()).namespaces).filter(([ns]) => !isDemoNamespace(ns)),
   );
   if (others.length === 0 || allowExistingData) return;
   const entries = others.reduce((a, [, n]) => a + n, 0);

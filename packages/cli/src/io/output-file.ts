@@ -19,6 +19,7 @@ import { parseFilePath } from '../parse.js';
 import type { HiveRoot } from '../root.js';
 import { printable } from '../terminal-text.js';
 import { ensureDir } from './ensure-dir.js';
+import { isOpenInProcess } from './open-in-process.js';
 import { isSqliteFile, readHead, SIDECAR_SUFFIXES, sidecarBase } from './sqlite-file.js';
 
 /** How a command writes its output file. */
@@ -44,7 +45,13 @@ export interface OutputTarget {
 }
 
 /** Why a target was refused (`details.reason` of `CLI_UNSAFE_OUTPUT`). */
-export type UnsafeOutputReason = 'not-a-file' | 'in-root' | 'database' | 'sidecar' | 'exists';
+export type UnsafeOutputReason =
+  | 'not-a-file'
+  | 'in-root'
+  | 'in-use'
+  | 'database'
+  | 'sidecar'
+  | 'exists';
 
 const MAX_LINKS = 40;
 const DATABASE_NAMES = new Set(['memory.db', 'hive.db']);
@@ -93,9 +100,15 @@ function isWalFile(file: string): boolean {
 /**
  * Checks where a command may write `file`, or throws: `CLI_USAGE` for a NUL byte;
  * `CLI_UNSAFE_OUTPUT` (exit 1) for a target that is not a regular file, a file of the open root
- * (or the name of one of its databases or their sidecars), a SQLite database anywhere, the
- * `-wal`/`-shm`/`-journal` of one — all refused even with `force` — or an existing file
- * without `force`. Symlinks are resolved first: a symlink to `memory.db` is `memory.db`.
+ * (or the name of one of its databases or their sidecars), a file this process has open, a
+ * SQLite database anywhere, the `-wal`/`-shm`/`-journal`/`-checkpointer` of one — all refused
+ * even with `force` — or an existing file without `force`. Symlinks are resolved first: a
+ * symlink to `memory.db` is `memory.db`.
+ *
+ * Deciding needs the first bytes of some files (is it SQLite? a WAL?), read through a descriptor
+ * opened and closed here. Closing a descriptor drops every POSIX lock the process holds on the
+ * file, so a file of the root, or one this process has open, is refused on its name, its inode
+ * or the process's descriptors before anything reads it.
  *
  * @example
  * checkOutputPath(ctx.root, 'entries.jsonl', { what: 'export', force: false });
@@ -137,11 +150,20 @@ export function checkOutputPath(
       'in-root',
       `is a hard link to a file of the root ${printable(realRoot)} (${always})`,
     );
+  if (st !== undefined && isOpenInProcess(dest))
+    throw refuse('in-use', `is open in this process, as a database or otherwise (${always})`);
   if (st !== undefined && isSqliteFile(dest))
     throw refuse('database', `is a SQLite database (${always})`);
   for (const p of new Set([at, dest])) {
     const side = sidecarBase(p);
-    if (side !== null && (isSqliteFile(side.base) || (side.suffix === '-wal' && isWalFile(p))))
+    if (side === null) continue;
+    // The base may be (a link to) a database of the root or one open here: never read then.
+    const base = realTarget(side.base);
+    const baseSt = statSync(base, { throwIfNoEntry: false });
+    const live =
+      isInside(realRoot, base) ||
+      (baseSt !== undefined && (isOpenInProcess(base) || isLinkedInto(realRoot, baseSt, base)));
+    if (live || isSqliteFile(base) || (side.suffix === '-wal' && isWalFile(p)))
       throw refuse(
         'sidecar',
         `is the ${side.suffix} file of the SQLite database ${printable(side.base)} (${always})`,

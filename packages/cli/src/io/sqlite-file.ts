@@ -1,13 +1,23 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { requireNotOpenInProcess } from './open-in-process.js';
 
 /** The first 16 bytes of every SQLite database file. */
 export const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
-/** The suffixes of the files SQLite keeps beside a database. */
-export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
+/**
+ * The suffixes of the files kept beside a database: SQLite's `-wal`, `-shm` and `-journal`, and
+ * the pool's `-checkpointer` (the lock its checkpointer election holds).
+ */
+export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal', '-checkpointer'] as const;
 
-/** The first `n` bytes of a file (fewer when it is shorter), or `null` when it cannot be read. */
+/**
+ * The first `n` bytes of a file (fewer when it is shorter), or `null` when it cannot be read.
+ * `CLI_FILE_IN_USE` for a file this process has open: the descriptor this opens and closes
+ * would drop the process's POSIX locks on it (a SQLite connection's among them). Callers that
+ * can name a better refusal check `isOpenInProcess` first.
+ */
 export function readHead(file: string, n: number): Buffer | null {
+  requireNotOpenInProcess(file, 'reading the header');
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
