@@ -18,5 +18,5 @@ for (let r = 0; r < 2; r++) {
   run('as shipped', await fresh());
   run('no idx_memory_changes_at', await fresh(), (db) => db.exec('DROP INDEX idx_memory_changes_at'));
   run('no AUTOINCREMENT, no idx_at', await fresh(), (db) => db.exec(`DROP INDEX idx_memory_changes_at;
-    ALTER TABLE memory_changes RENAME TO mc_old; CREATE TABLE memory_changes (seq INTEGER PRIMARY KEY, namespace TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL, version INTEGER, at INTEGER NOT NULL); DROP TABLE mc_old;`));
+    PRAGMA legacy_alter_table=ON; ALTER TABLE memory_changes RENAME TO mc_old; CREATE TABLE memory_changes (seq INTEGER PRIMARY KEY, namespace TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL, version INTEGER, at INTEGER NOT NULL); DROP TABLE mc_old;`));
 }

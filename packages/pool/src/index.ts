@@ -49,6 +49,8 @@ export type {
 export type {
   AcquireOptions,
   BindParams,
+  CheckpointOptions,
+  CheckpointResult,
   CircuitState,
   CloseOptions,
   HealthReport,

@@ -46,10 +46,13 @@ import type {
   Transaction,
   TransactionHandle,
   TransactionOptions,
+  CheckpointOptions,
+  CheckpointResult,
 } from './types.js';
 import { WorkInFlight } from './work-in-flight.js';
 import { WriterLane } from './writer-lane.js';
 import { WalKeeper } from './wal/wal-keeper.js';
+import { checkpointNow } from './wal/wal-checkpoint.js';
 
 let nextPoolId = 1;
 
@@ -338,6 +341,11 @@ class SqlitePool implements Pool {
       total: () => openConnections(this.#readers, this.#writer, this.#offload),
       leased: () => this.stats().leased,
     });
+  }
+
+  checkpoint(opts?: CheckpointOptions): Promise<CheckpointResult> {
+    this.#assertOpen();
+    return checkpointNow(this.#ctx, this.#lane, opts);
   }
 
   close(opts?: CloseOptions): Promise<void> {

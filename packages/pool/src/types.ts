@@ -240,6 +240,28 @@ export interface HealthReport {
   readonly errors: readonly string[];
 }
 
+/** Options of `pool.checkpoint()`. */
+export interface CheckpointOptions {
+  /** SQLite's checkpoint mode. Default `'PASSIVE'`. */
+  readonly mode?: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE';
+  /**
+   * How long it may wait for other connections (FULL, RESTART and TRUNCATE hold every writer of
+   * every process meanwhile). Default: the pool's `busyTimeout`.
+   */
+  readonly waitMs?: number;
+}
+
+/** What `pool.checkpoint()` did. */
+export interface CheckpointResult {
+  readonly mode: 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE';
+  /** Whether it could not finish because another connection was busy. */
+  readonly busy: boolean;
+  /** Frames in the WAL, and frames copied into the database (both -1 when unknown). */
+  readonly walFrames: number;
+  readonly checkpointedFrames: number;
+  readonly durationMs: number;
+}
+
 /** Options of `close()`. */
 export interface CloseOptions {
   /** How long to wait for leases and transactions in flight before closing anyway. Default 5000. */
@@ -312,6 +334,12 @@ export interface Pool {
   stats(): PoolStats;
   /** Probes idle connections now, replaces failed ones, trims idle ones, watches the WAL. */
   checkHealth(): Promise<HealthReport>;
+  /**
+   * A WAL checkpoint now, on the writer (behind this pool's queued writes), waiting at most
+   * `waitMs` for other connections. Seldom needed: with `walCheckpointer: 'coordinated'` (the
+   * default) an elected process keeps the WAL bounded on its own.
+   */
+  checkpoint(opts?: CheckpointOptions): Promise<CheckpointResult>;
   /**
    * Waits for work in flight (up to `timeoutMs`), then closes every connection and clears every
    * timer. Idempotent. After it, every call fails with `POOL_CLOSED`.

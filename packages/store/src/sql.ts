@@ -193,4 +193,3 @@ export const RECORD_ACCESS = `UPDATE shared_memory SET
 export const LOG_ACCESS = `INSERT OR IGNORE INTO agent_memory
   (agent_id, memory_key, access_type, timestamp, duration_ms, success) VALUES (?, ?, ?, ?, ?, ?)`;
 
-export const CHECKPOINT = 'PRAGMA wal_checkpoint(TRUNCATE)';

@@ -236,22 +236,13 @@ export function runBatch(
 const CHECKPOINT_WAIT_MS = 50;
 
 /**
- * `wal_checkpoint(TRUNCATE)`, waiting at most CHECKPOINT_WAIT_MS for readers: TRUNCATE holds the
- * write lock while it waits, so a store shutting down among busy processes would stall all their
- * writers for the pool's whole `busyTimeout`. A checkpoint that finds readers still busy leaves
- * the WAL to the processes still running (their writers checkpoint it).
+ * `wal_checkpoint(TRUNCATE)` at shutdown, waiting at most CHECKPOINT_WAIT_MS for readers: TRUNCATE
+ * holds the write lock while it waits, so a store shutting down among busy processes would
+ * otherwise stall all their writers. Only where SQLite's autocheckpoint keeps the WAL
+ * (`walCheckpointer: 'sqlite'`): with the default coordinated checkpointer an elected process
+ * keeps it bounded, and the last connection to close empties it.
  */
 export async function checkpointQuickly(pool: Pool): Promise<void> {
-  await pool.withConnection(
-    (lease) => {
-      const previous = lease.raw.pragma('busy_timeout', { simple: true }) as number;
-      lease.raw.pragma(`busy_timeout = ${CHECKPOINT_WAIT_MS}`);
-      try {
-        lease.get(SQL.CHECKPOINT);
-      } finally {
-        lease.raw.pragma(`busy_timeout = ${previous}`);
-      }
-    },
-    { mode: 'write' },
-  );
+  if (pool.stats().wal.mode === 'coordinated') return;
+  await pool.checkpoint({ mode: 'TRUNCATE', waitMs: CHECKPOINT_WAIT_MS });
 }

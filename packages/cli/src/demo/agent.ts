@@ -62,6 +62,14 @@ function send(msg: AgentMessage): Promise<void> {
 }
 
 async function main(cfg: AgentConfig): Promise<void> {
+  if (process.env.HIVEDB_TMP_SLICE) {
+    const { createRequire } = await import('node:module');
+    const req = createRequire(process.env.BSQL ?? import.meta.url);
+    const D = req(process.env.BSQL ?? 'better-sqlite3') as new (f: string) => { loadExtension(p: string, e?: string): void; prepare(s: string): { pluck(): { get(...a: unknown[]): unknown } } };
+    const d = new D(':memory:');
+    d.loadExtension('/work/proto/gate2.so', 'sqlite3_gate2b_init');
+    if (!d.prepare('SELECT g2_slice(?)').pluck().get(Number(process.env.HIVEDB_TMP_SLICE))) throw new Error('slice');
+  }
   const agentId = `agent-${cfg.index}`;
   const random = rng(cfg.seed);
   const pick = (n: number) => Math.floor(random() * n);
@@ -213,6 +221,15 @@ async function main(cfg: AgentConfig): Promise<void> {
     }
   };
 
+  let prof: import('node:inspector/promises').Session | undefined;
+  if (process.env.HIVEDB_TMP_PROF && cfg.index < 3) {
+    const { Session } = await import('node:inspector/promises');
+    prof = new Session();
+    prof.connect();
+    await prof.post('Profiler.enable');
+    await prof.post('Profiler.setSamplingInterval', { interval: 200 });
+    await prof.post('Profiler.start');
+  }
   const started = performance.now();
   let yielded = started;
   while (!stopped && Date.now() < deadline) {
@@ -284,6 +301,10 @@ async function main(cfg: AgentConfig): Promise<void> {
     }
   }
   const elapsedMs = performance.now() - started;
+  if (prof !== undefined) {
+    const { profile } = await prof.post('Profiler.stop');
+    (await import('node:fs')).writeFileSync(`${process.env.HIVEDB_TMP_PROF}/agent-${cfg.index}.cpuprofile`, JSON.stringify(profile));
+  }
   clearInterval(ticker);
   if (traceDir !== undefined) {
     const { writeFileSync } = await import('node:fs');

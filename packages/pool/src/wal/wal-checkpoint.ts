@@ -1,6 +1,9 @@
 import type { Connection } from '../connection.js';
 import type { PoolContext } from '../context.js';
-import type { HealthReport } from '../types.js';
+import { fromSqliteError, HiveDbError } from '../errors.js';
+import { readonlyError } from '../pool-errors.js';
+import type { CheckpointOptions, CheckpointResult, HealthReport } from '../types.js';
+import type { WriterLane } from '../writer-lane.js';
 import { walBytes } from './wal-file.js';
 
 /**
@@ -75,5 +78,63 @@ export function checkpointWal(
     errors.push(`checkpoint: ${err instanceof Error ? err.message : String(err)}`);
     ctx.reportError('checkpoint', err);
     return undefined;
+  }
+}
+
+const MODES = new Set(['PASSIVE', 'FULL', 'RESTART', 'TRUNCATE']);
+
+/**
+ * `pool.checkpoint()`: takes the writer (behind this pool's queued writes and transactions),
+ * runs `PRAGMA wal_checkpoint(mode)` with a busy budget of `waitMs`, gives the writer back its
+ * own budget, and emits `checkpoint`. Throws POOL_INVALID_ARGUMENT for bad options, POOL_READONLY
+ * for a read-only pool.
+ */
+export async function checkpointNow(
+  ctx: PoolContext,
+  lane: WriterLane | undefined,
+  opts: CheckpointOptions | undefined,
+): Promise<CheckpointResult> {
+  const mode = opts?.mode ?? 'PASSIVE';
+  const waitMs = opts?.waitMs ?? ctx.opts.busyTimeout;
+  if (!MODES.has(mode))
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `checkpoint mode must be 'PASSIVE', 'FULL', 'RESTART' or 'TRUNCATE', got ${JSON.stringify(mode)}`,
+    );
+  if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0)
+    throw new HiveDbError('POOL_INVALID_ARGUMENT', `checkpoint waitMs must be a number >= 0, got ${String(waitMs)}`);
+  if (lane === undefined) throw readonlyError(ctx.filename);
+  const writer = await lane.acquireExclusive(ctx.opts.connectionTimeout);
+  const before = walBytes(ctx.filename);
+  const started = performance.now();
+  try {
+    writer.setBusyTimeout(waitMs);
+    const row = writer.db.prepare(`PRAGMA wal_checkpoint(${mode})`).get() as
+      | { busy: number; log: number; checkpointed: number }
+      | undefined;
+    const durationMs = performance.now() - started;
+    ctx.counters.checkpoints++;
+    if (ctx.events.listening('checkpoint')) {
+      ctx.events.emit('checkpoint', {
+        poolId: ctx.id,
+        mode: mode === 'FULL' ? 'PASSIVE' : mode,
+        walBytesBefore: before,
+        walBytesAfter: walBytes(ctx.filename),
+        durationMs,
+        busy: row?.busy === 1,
+      });
+    }
+    return {
+      mode,
+      busy: row?.busy === 1,
+      walFrames: row?.log ?? -1,
+      checkpointedFrames: row?.checkpointed ?? -1,
+      durationMs,
+    };
+  } catch (err) {
+    throw fromSqliteError(err, `checkpoint (${mode}) failed`);
+  } finally {
+    writer.setBusyTimeout(ctx.opts.busyTimeout);
+    lane.releaseExclusive();
   }
 }
