@@ -18,7 +18,6 @@ async function openWriter(cfg) {
     return {
       write: (key, value) => store.set(key, value, { namespace: cfg.namespace }),
       close: () => store.shutdown(),
-      stats: () => store.pools().memory.stats(),
     };
   }
   const db = openBare(cfg.file, cfg.pragmas);
@@ -36,15 +35,6 @@ await childMain(async (cfg) => {
   const keys = Array.from({ length: KEYS_PER_CHILD }, (_, i) => `w${cfg.index}:${i}`);
   await send({ type: 'ready' });
   await awaitGo();
-  let prof;
-  if (process.env.HIVEDB_TMP_PROF && cfg.twin === 'hivedb') {
-    const { Session } = await import('node:inspector/promises');
-    prof = new Session();
-    prof.connect();
-    await prof.post('Profiler.enable');
-    await prof.post('Profiler.setSamplingInterval', { interval: 100 });
-    await prof.post('Profiler.start');
-  }
   const h = histogram();
   const errors = {};
   let ops = 0;
@@ -71,14 +61,6 @@ await childMain(async (cfg) => {
     now = t;
   }
   const cpu = process.cpuUsage(cpu0);
-  if (prof) {
-    const { profile } = await prof.post('Profiler.stop');
-    (await import('node:fs')).writeFileSync(`${process.env.HIVEDB_TMP_PROF}/child-${cfg.index}-${process.pid}.cpuprofile`, JSON.stringify(profile));
-  }
-  if (process.env.HIVEDB_TMP_CHILDLOG && writer.stats) {
-    const st = writer.stats();
-    (await import('node:fs')).appendFileSync(process.env.HIVEDB_TMP_CHILDLOG, `${JSON.stringify({ ops, locks: st.locks, retries: st.counters.retries, elapsedMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
-  }
   await send({
     type: 'result',
     ops,

@@ -39,7 +39,8 @@ describe('wal_size alert', () => {
     lease.raw.exec('BEGIN');
     lease.raw.prepare('SELECT count(*) FROM t').get();
     const over = walEvent(pool, (e) => e.overLimit);
-    for (let i = 0; i < 200; i++) await pool.run('INSERT INTO t (v) VALUES (?)', ['x'.repeat(4000)]);
+    for (let i = 0; i < 200; i++)
+      await pool.run('INSERT INTO t (v) VALUES (?)', ['x'.repeat(4000)]);
     await over;
     await monitor.runCycle();
     const alert = raised.find((a) => a.type === 'wal_size');

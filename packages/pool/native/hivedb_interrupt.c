@@ -305,8 +305,7 @@ static void fn_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 static int64_t busy_step_us(const Watchdog *w, int count) {
   static const int64_t steps[] = {250, 500, 1000, 2000};
   if (w->busy_step_us > 0) return w->busy_step_us;
-  { static int64_t cap = -1; if (cap < 0) { const char *e = getenv("HIVEDB_TMP_BUSYCAP"); cap = e ? atoll(e) : 4000; }
-    int64_t v = count < 4 ? steps[count] : 4000; return v > cap ? cap : v; }
+  return count < 4 ? steps[count] : 4000;
 }
 
 static int busy_handler(void *p, int count) {

@@ -66,7 +66,7 @@ export class Connection {
    * where it is loaded, SQLite's own (`PRAGMA busy_timeout`: 1 to 100 ms sleeps) otherwise.
    */
   setBusyTimeout(ms: number): void {
-    if (this.interrupter !== null && !process.env.HIVEDB_TMP_NOFINE) this.interrupter.setBusyTimeout(ms);
+    if (this.interrupter !== null) this.interrupter.setBusyTimeout(ms);
     else this.db.pragma(`busy_timeout = ${Math.round(ms)}`);
   }
 
@@ -165,7 +165,7 @@ export function openConnection(
     db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get();
     const conn = new Connection(id, role, db, opts.statementCacheSize);
     conn.interrupter = loadInterrupter(db);
-    if (conn.interrupter !== null && !process.env.HIVEDB_TMP_NOFINE) conn.setBusyTimeout(opts.busyTimeout);
+    if (conn.interrupter !== null) conn.setBusyTimeout(opts.busyTimeout);
     return conn;
   } catch (err) {
     try {

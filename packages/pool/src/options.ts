@@ -74,7 +74,7 @@ export interface PoolOptions {
    * `enableWAL: false` pools).
    */
   readonly walCheckpointer?: 'coordinated' | 'sqlite';
-  /** WAL size (bytes) past which a RESTART checkpoint makes writers start the WAL over; 0: never. Default 32 MiB. */
+  /** WAL size (bytes) past which the checkpointer empties the WAL (a TRUNCATE checkpoint); 0: never. Default 24 MiB. */
   readonly walCheckpointBytes?: number;
   /**
    * The bound the WAL is kept under (bytes): the checkpointer waits longer for readers as the WAL
@@ -162,8 +162,8 @@ export const DEFAULT_POOL_OPTIONS = Object.freeze({
   busyTimeout: 100,
   idleTimeout: 300_000,
   maxLifetime: 3_600_000,
-  walCheckpointer: (process.env.HIVEDB_TMP_SQLITEMODE ? 'sqlite' : 'coordinated') as 'coordinated',
-  walCheckpointBytes: 32 * 1024 * 1024,
+  walCheckpointer: 'coordinated' as 'coordinated' | 'sqlite',
+  walCheckpointBytes: 24 * 1024 * 1024,
   walLimitBytes: 64 * 1024 * 1024,
   walCheckpointIntervalMs: 10,
   snapshotWindowMs: 1,
@@ -346,7 +346,11 @@ export function resolvePoolOptions(input: PoolOptions): ResolvedPoolOptions {
     1,
   );
   if (walLimitBytes < walCheckpointBytes)
-    throw invalid('walLimitBytes', walLimitBytes, `at least walCheckpointBytes (${walCheckpointBytes})`);
+    throw invalid(
+      'walLimitBytes',
+      walLimitBytes,
+      `at least walCheckpointBytes (${walCheckpointBytes})`,
+    );
   const synchronous = raw.synchronous ?? d.synchronous;
   if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous as string))
     throw invalid('synchronous', synchronous, "'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'");

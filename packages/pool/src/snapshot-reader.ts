@@ -14,7 +14,7 @@ const WAIT: unique symbol = Symbol('wait for a reader');
  * after the last one resolved, so it keeps its snapshot; a process that went on to other work
  * (a write, a computation, waiting for anything) lets go of it at once.
  */
-const IDLE_TURNS = Number(process.env.HIVEDB_TMP_IDLE ?? 4);
+const IDLE_TURNS = 4;
 
 /** Every read snapshot open in this process, whatever its pool or file. */
 const openSnapshots = new Set<SnapshotReader>();
@@ -178,18 +178,6 @@ export class SnapshotReader {
     if (conn === undefined) return;
     this.#conn = undefined;
     openSnapshots.delete(this);
-    if (process.env.HIVEDB_TMP_SNAPLOG) {
-      const d = performance.now() - this.#startedAt;
-      const g = globalThis as unknown as { __snap?: Record<string, number> & { hooked?: boolean } };
-      const st = (g.__snap ??= { n: 0, over5: 0, over20: 0, total: 0, gen: 0, t0: performance.now() });
-      st.n!++; st.total! += d; if (d > 5) st.over5!++; if (d > 20) st.over20!++; if (this.#reads === 0) st.gen!++;
-      if (!st.hooked) { st.hooked = true; process.on('exit', () => { (process as unknown as { getBuiltinModule(n: string): typeof import('node:fs') }).getBuiltinModule('node:fs').appendFileSync(process.env.HIVEDB_TMP_SNAPLOG!, `${JSON.stringify({ pid: process.pid, ...st, frac: st.total! / (performance.now() - st.t0!) })}\n`); }); }
-    }
-    if (this.#armed) {
-      this.#armed = false;
-      conn.armedAt = 0;
-      conn.interrupter!.disarm();
-    }
     try {
       if (conn.db.inTransaction) conn.internal('COMMIT').run();
     } catch (err) {

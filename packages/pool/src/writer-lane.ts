@@ -7,22 +7,6 @@ import { endOpenSnapshots } from './snapshot-reader.js';
 import { execute, type Op, rowsOf } from './statement.js';
 import type { BindParams } from './types.js';
 
-const HOLD = process.env.HIVEDB_TMP_HOLD;
-const holdHist = { nowait: new Array<number>(40).fill(0), waited: new Array<number>(40).fill(0) };
-function recordHold(ms: number, waited: boolean): void {
-  const b = Math.min(39, Math.max(0, Math.floor(Math.log2(ms * 1000) * 2)));
-  (waited ? holdHist.waited : holdHist.nowait)[b]!++;
-  const g = globalThis as unknown as { __hold?: boolean };
-  if (!g.__hold) {
-    g.__hold = true;
-    process.on('exit', () => {
-      (process as unknown as { getBuiltinModule(n: string): typeof import('node:fs') })
-        .getBuiltinModule('node:fs')
-        .appendFileSync(HOLD!, `${JSON.stringify(holdHist)}\n`);
-    });
-  }
-}
-
 interface StatementJob {
   readonly kind: 'stmt';
   readonly op: Op;
@@ -231,10 +215,7 @@ export class WriterLane {
     this.#ctx.counters.queries++;
     let result: unknown;
     try {
-      const holdT = HOLD ? performance.now() : 0;
-      const w0 = HOLD ? (conn.busyStats()?.waits ?? 0) : 0;
       result = execute(conn, job.op, job.sql, job.params, job.timeoutMs);
-      if (HOLD) recordHold(performance.now() - holdT, (conn.busyStats()?.waits ?? 0) !== w0);
     } catch (err) {
       // A busy statement that will run again is not counted (its retry is).
       if (isBusyError(err) && this.#retryLater(conn, [job], err)) return;

@@ -91,10 +91,7 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
     await sigkill(leader);
     // The kernel dropped the dead leader's lock; one survivor wins the next election (≤ 250 ms
     // after it tries, and each tries every 125–375 ms) and says so in its next report.
-    await waitFor(
-      () => others.filter((a) => leads(a) === true).length === 1,
-      5000,
-    );
+    await waitFor(() => others.filter((a) => leads(a) === true).length === 1, 5000);
     // And only one: the other survivor keeps reporting that it does not lead.
     await waitFor(() => others.every((a, i) => walLines(a).length >= before[i]! + 3), 10_000);
     expect(others.filter((a) => leads(a) === true)).toHaveLength(1);
@@ -127,7 +124,10 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
     raw.prepare('SELECT count(*) FROM items').get();
     const before = writer.lines.length;
     await waitFor(
-      () => writer.lines.slice(before).some((l) => l.startsWith('{"ev":"wal"') && l.includes('"overLimit":true')),
+      () =>
+        writer.lines
+          .slice(before)
+          .some((l) => l.startsWith('{"ev":"wal"') && l.includes('"overLimit":true')),
       15_000,
     );
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(1 * MiB);
@@ -221,7 +221,7 @@ describe('lock waits and read snapshots', () => {
     expect(pool.stats().counters.snapshots - before).toBeLessThanOrEqual(2);
   });
 
-  it("a write ends every read snapshot of the process first, whatever its pool", async () => {
+  it('a write ends every read snapshot of the process first, whatever its pool', async () => {
     const a = sb().pool({ filename: 'gap.db', minConnections: 2 });
     const b = sb().pool({ filename: 'gap.db', minConnections: 2 });
     await a.run('CREATE TABLE t (x)');

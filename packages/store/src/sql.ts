@@ -192,4 +192,3 @@ export const RECORD_ACCESS = `UPDATE shared_memory SET
 /** Params: agentId, memoryKey, accessType, timestamp, durationMs, success (0/1). */
 export const LOG_ACCESS = `INSERT OR IGNORE INTO agent_memory
   (agent_id, memory_key, access_type, timestamp, duration_ms, success) VALUES (?, ?, ?, ?, ?, ?)`;
-

@@ -114,7 +114,10 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
       if (pool === null) continue;
       for (const ev of ['checkpoint', 'wal', 'error'] as const) {
         pool.events.on(ev, (e: object) =>
-          appendFileSync(`${traceDir}/parent-${name}.jsonl`, `${JSON.stringify({ ev, at: Date.now(), ...e, error: (e as { error?: unknown }).error === undefined ? undefined : String((e as { error?: unknown }).error) })}\n`),
+          appendFileSync(
+            `${traceDir}/parent-${name}.jsonl`,
+            `${JSON.stringify({ ev, at: Date.now(), ...e, error: (e as { error?: unknown }).error === undefined ? undefined : String((e as { error?: unknown }).error) })}\n`,
+          ),
         );
       }
     }
@@ -228,6 +231,7 @@ export async function demoCommand(ctx: CommandContext, opts: DemoCommandOptions)
       byKind: t.byKind,
       p50Ms: histQuantile(t.hist, 0.5),
       p99Ms: histQuantile(t.hist, 0.99),
+      maxMs: histQuantile(t.hist, 1),
       errors: t.errors,
       errorCodes: t.errorCodes,
       failedAgents: t.failedAgents,

@@ -62,14 +62,6 @@ function send(msg: AgentMessage): Promise<void> {
 }
 
 async function main(cfg: AgentConfig): Promise<void> {
-  if (process.env.HIVEDB_TMP_SLICE) {
-    const { createRequire } = await import('node:module');
-    const req = createRequire(process.env.BSQL ?? import.meta.url);
-    const D = req(process.env.BSQL ?? 'better-sqlite3') as new (f: string) => { loadExtension(p: string, e?: string): void; prepare(s: string): { pluck(): { get(...a: unknown[]): unknown } } };
-    const d = new D(':memory:');
-    d.loadExtension('/work/proto/gate2.so', 'sqlite3_gate2b_init');
-    if (!d.prepare('SELECT g2_slice(?)').pluck().get(Number(process.env.HIVEDB_TMP_SLICE))) throw new Error('slice');
-  }
   const agentId = `agent-${cfg.index}`;
   const random = rng(cfg.seed);
   const pick = (n: number) => Math.floor(random() * n);
@@ -88,7 +80,6 @@ async function main(cfg: AgentConfig): Promise<void> {
     gcInterval: 0,
     maxConnections: 2,
     pool: { busyTimeout: 10_000, healthCheckInterval: 0 },
-    ...(process.env.HIVEDB_TMP_NOFLUSH ? { flushInterval: 0, flushMaxEntries: 1_000_000 } : {}),
   });
   const reader = createPool({
     filename: 'memory.db',
@@ -221,15 +212,6 @@ async function main(cfg: AgentConfig): Promise<void> {
     }
   };
 
-  let prof: import('node:inspector/promises').Session | undefined;
-  if (process.env.HIVEDB_TMP_PROF && cfg.index < 3) {
-    const { Session } = await import('node:inspector/promises');
-    prof = new Session();
-    prof.connect();
-    await prof.post('Profiler.enable');
-    await prof.post('Profiler.setSamplingInterval', { interval: 200 });
-    await prof.post('Profiler.start');
-  }
   const started = performance.now();
   let yielded = started;
   while (!stopped && Date.now() < deadline) {
@@ -289,7 +271,11 @@ async function main(cfg: AgentConfig): Promise<void> {
       ops++;
       const bin = binOfMs(performance.now() - t0);
       hist[bin]!++;
-      if (traceDir !== undefined) (histByKind[kind] ??= new Array<number>(HIST_BINS).fill(0))[bin]!++;
+      if (traceDir !== undefined) {
+        const h = histByKind[kind] ?? new Array<number>(HIST_BINS).fill(0);
+        histByKind[kind] = h;
+        h[bin]!++;
+      }
     } catch (err) {
       const code = String((err as { code?: unknown }).code ?? 'ERROR');
       if (LOCK_CONTENTION.has(code)) lockWaits++;
@@ -301,10 +287,6 @@ async function main(cfg: AgentConfig): Promise<void> {
     }
   }
   const elapsedMs = performance.now() - started;
-  if (prof !== undefined) {
-    const { profile } = await prof.post('Profiler.stop');
-    (await import('node:fs')).writeFileSync(`${process.env.HIVEDB_TMP_PROF}/agent-${cfg.index}.cpuprofile`, JSON.stringify(profile));
-  }
   clearInterval(ticker);
   if (traceDir !== undefined) {
     const { writeFileSync } = await import('node:fs');

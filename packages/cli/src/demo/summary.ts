@@ -15,6 +15,8 @@ export interface DemoSummary {
   readonly byKind: Record<string, number>;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The slowest operation of any agent (the upper bound of its histogram bin). */
+  readonly maxMs: number;
   readonly errors: number;
   readonly errorCodes: Record<string, number>;
   readonly failedAgents: string[];
@@ -138,7 +140,7 @@ export function renderSummary(s: DemoSummary): string {
     `demo ${s.interrupted ? 'INTERRUPTED (partial figures)' : s.ok ? 'finished' : 'FAILED'}: ${s.agents} agent processes for ${(s.durationMs / 1000).toFixed(1)} s (${(s.wallMs / 1000).toFixed(1)} s in all)`,
     `  operations     ${formatCount(s.operations)} (${kinds})`,
     `  throughput     ${formatCount(s.throughput)} ops/s`,
-    `  latency        p50 ${formatMs(s.p50Ms)}, p99 ${formatMs(s.p99Ms)}`,
+    `  latency        p50 ${formatMs(s.p50Ms)}, p99 ${formatMs(s.p99Ms)}, slowest ${formatMs(s.maxMs)}`,
     `  errors         ${s.errors}${
       s.errors > 0
         ? ` (${Object.entries(s.errorCodes)

@@ -74,11 +74,11 @@ export type FromCheckpointer =
  * once the scheduler runs them again: tens of ms. Short attempts therefore mostly fail, and each
  * failure stalls the writers for its whole wait for nothing (measured: 4–64 ms attempts, 75%
  * failed, writers stalled a third of the time). So the checkpointer restarts seldom and waits
- * long enough to succeed: the WAL grows to `restartBytes` (half the bound by default) between
- * restarts, and near the bound the wait is longer still.
+ * long enough to succeed: the WAL grows to `restartBytes` (24 of the 64 MiB by default) between
+ * restarts, and past 60% of the bound the wait is longer still.
  */
 export function restartWaitMs(walBytes: number, s: CheckpointSettings): number {
-  return walBytes >= s.limitBytes * 0.9 ? 250 : 150;
+  return walBytes >= s.limitBytes * 0.6 ? 250 : 150;
 }
 
 /** The pause after a failed RESTART before the next attempt (ms), doubled for each further failure in a row. */

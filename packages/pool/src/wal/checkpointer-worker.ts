@@ -35,7 +35,7 @@ import {
 import { checkpointerLockPath, walBytes } from './wal-file.js';
 
 /** How often a process that does not lead a database tries to (ms, jittered ±50%). */
-const ELECTION_MS = 250;
+const ELECTION_MS = 100;
 /** How often each file's summary is reported (ms). */
 const REPORT_MS = 1000;
 /** New WAL frames a PASSIVE checkpoint waits for (SQLite's autocheckpoint default, 4 MiB of pages). */
@@ -218,8 +218,7 @@ function checkpoint(s: FileState): void {
   s.lastPassiveAt = now;
   // Until the growth rate is known, look again soon.
   const expected = s.framesPerMs > 0 ? PASSIVE_FRAMES / s.framesPerMs : s.settings.intervalMs;
-  s.nextCheckAt =
-    done + Math.min(MAX_PASSIVE_GAP_MS, Math.max(s.settings.intervalMs, expected));
+  s.nextCheckAt = done + Math.min(MAX_PASSIVE_GAP_MS, Math.max(s.settings.intervalMs, expected));
   const logBytes = log * s.frameBytes;
   if (s.settings.restartBytes === 0 || logBytes < s.settings.restartBytes) {
     // Look again when the WAL is expected to reach the restart size, if that comes sooner.
@@ -237,7 +236,7 @@ function checkpoint(s: FileState): void {
   // snapshot, so the RESTART waits only for the readers of the last moments, which are short.
   // Otherwise look again in a moment, without holding anyone, unless the bound is near.
   const copiedAll = passive !== undefined && passive.busy === 0 && passive.checkpointed === log;
-  if (!copiedAll && logBytes < s.settings.limitBytes * 0.75) return;
+  if (!copiedAll && logBytes < s.settings.limitBytes * 0.6) return;
   // The WAL is past the restart size: make the next writer start it over.
   const waitMs = restartWaitMs(logBytes, s.settings);
   s.setBusy!(waitMs);

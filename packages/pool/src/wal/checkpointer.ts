@@ -45,7 +45,11 @@ class CheckpointerService {
   #crashes = 0;
   #restartTimer: NodeJS.Timeout | undefined;
 
-  register(file: string, settings: CheckpointSettings, sink: CheckpointSink): CheckpointRegistration {
+  register(
+    file: string,
+    settings: CheckpointSettings,
+    sink: CheckpointSink,
+  ): CheckpointRegistration {
     let entry = this.#files.get(file);
     if (entry === undefined) {
       entry = { settings, sinks: new Set() };
@@ -77,7 +81,8 @@ class CheckpointerService {
 
   #post(msg: ToCheckpointer): void {
     if (this.#restartTimer !== undefined) return; // re-registered when the thread starts again
-    (this.#worker ??= this.#start()).postMessage(msg);
+    this.#worker ??= this.#start();
+    this.#worker.postMessage(msg);
   }
 
   #start(): Worker {
@@ -121,7 +126,8 @@ class CheckpointerService {
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       for (const [file, entry] of this.#files) {
-        for (let i = 0; i < entry.sinks.size; i++) this.#post({ type: 'add', file, settings: entry.settings });
+        for (let i = 0; i < entry.sinks.size; i++)
+          this.#post({ type: 'add', file, settings: entry.settings });
       }
     }, pause);
     this.#restartTimer.unref();

@@ -102,7 +102,10 @@ export async function checkpointNow(
       `checkpoint mode must be 'PASSIVE', 'FULL', 'RESTART' or 'TRUNCATE', got ${JSON.stringify(mode)}`,
     );
   if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0)
-    throw new HiveDbError('POOL_INVALID_ARGUMENT', `checkpoint waitMs must be a number >= 0, got ${String(waitMs)}`);
+    throw new HiveDbError(
+      'POOL_INVALID_ARGUMENT',
+      `checkpoint waitMs must be a number >= 0, got ${String(waitMs)}`,
+    );
   if (lane === undefined) throw readonlyError(ctx.filename);
   const writer = await lane.acquireExclusive(ctx.opts.connectionTimeout);
   const before = walBytes(ctx.filename);

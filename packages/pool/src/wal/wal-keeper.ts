@@ -67,7 +67,10 @@ export class WalKeeper {
         }
       },
       error: (r) => {
-        const err = Object.assign(new Error(`${r.where}: ${r.message}`), r.code ? { code: r.code } : {});
+        const err = Object.assign(
+          new Error(`${r.where}: ${r.message}`),
+          r.code ? { code: r.code } : {},
+        );
         ctx.reportError(r.where, err);
       },
     });

@@ -26,7 +26,11 @@ process.on('SIGTERM', () => {
 // HIVEDB_SOAK_CHECKPOINTER=sqlite runs the agents with SQLite's own autocheckpoint instead of the
 // elected checkpointer: the test then fails on the WAL bound (how the test was checked).
 const walCheckpointer = process.env.HIVEDB_SOAK_CHECKPOINTER ?? 'coordinated';
-const store = await SharedMemoryStore.open({ projectRoot, gcInterval: 0, pool: { walCheckpointer } });
+const store = await SharedMemoryStore.open({
+  projectRoot,
+  gcInterval: 0,
+  pool: { walCheckpointer },
+});
 store.pools().memory.events.on('wal', (e) => out(`wal ${e.checkpointer} ${e.walBytes}`));
 
 // Continue every slot's sequence above what an earlier life of this agent left.
@@ -75,7 +79,8 @@ while (!stopping) {
       await store.list({ namespace: ns, prefix: `w:${n % agents}:`, limit: SLOTS });
     }
   } catch (err) {
-    if (!EXPECTED.has(err?.code)) out(`error ${err?.code ?? err?.name} ${String(err?.message).split('\n')[0]}`);
+    if (!EXPECTED.has(err?.code))
+      out(`error ${err?.code ?? err?.name} ${String(err?.message).split('\n')[0]}`);
   }
   // Let signals and the pool's timers in now and then (operations can all settle in microtasks).
   if (n % 64 === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -15,7 +15,9 @@ pool.events.on('checkpoint', (e) =>
   process.stdout.write(`${JSON.stringify({ ev: 'checkpoint', ...e })}\n`),
 );
 pool.events.on('error', (e) =>
-  process.stdout.write(`${JSON.stringify({ ev: 'error', where: e.where, message: String(e.error) })}\n`),
+  process.stdout.write(
+    `${JSON.stringify({ ev: 'error', where: e.where, message: String(e.error) })}\n`,
+  ),
 );
 await pool.run('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
 process.stdout.write('ready\n');
@@ -27,7 +29,8 @@ if (mode === 'write') {
   }
 } else if (mode === 'read') {
   for (;;) {
-    for (let i = 0; i < 20; i++) await pool.get('SELECT count(*) AS n FROM items WHERE id > ?', [i]);
+    for (let i = 0; i < 20; i++)
+      await pool.get('SELECT count(*) AS n FROM items WHERE id > ?', [i]);
     await new Promise((r) => setImmediate(r));
   }
 } else if (mode === 'exit') {
