@@ -26,7 +26,8 @@
 **   hivedb_busy_timeout(ms[, stepUs])  Installs this file's busy handler on the connection with a
 **                             budget of `ms` milliseconds per wait (0: fail at once), replacing
 **                             SQLite's (and `PRAGMA busy_timeout`'s). With `stepUs`, it retries
-**                             every `stepUs` microseconds instead of the schedule below. Returns `ms`.
+**                             every `stepUs` microseconds forty times, then every millisecond,
+**                             instead of the schedule below. Returns `ms`.
 **   hivedb_busy_stats()       A JSON object: waits, sleeps, timeouts, sleptNs, maxWaitNs.
 **
 ** The busy handler. SQLite's default handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and
@@ -304,7 +305,9 @@ static void fn_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 /* Microseconds to sleep before attempt `count + 1` (see the header: short first, then 1 ms). */
 static int64_t busy_step_us(const Watchdog *w, int count) {
   static const int64_t steps[] = {250, 500, 1000, 2000};
-  if (w->busy_step_us > 0) return w->busy_step_us;
+  /* A fixed step for the first 40 attempts (catching the gap between two commits), then 1 ms:
+  ** a waiter that polls fast for long takes the cores from the readers it waits for. */
+  if (w->busy_step_us > 0) return count < 40 ? w->busy_step_us : 1000;
   return count < 4 ? steps[count] : 4000;
 }
 

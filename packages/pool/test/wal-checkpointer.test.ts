@@ -1,4 +1,4 @@
-import { existsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -98,7 +98,7 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
   });
 
   it('keeps the WAL under walLimitBytes while processes write and read continually', async () => {
-    const options = { walCheckpointBytes: 1 * MiB, walLimitBytes: 4 * MiB };
+    const options = { walCheckpointBytes: 1 * MiB, walLimitBytes: 8 * MiB };
     const file = sb().file('busy.db');
     const writer = await startWalAgent(sb().root, 'busy.db', 'write', options);
     const readers = await Promise.all(
@@ -108,10 +108,10 @@ describe('coordinated checkpoints (walCheckpointer: coordinated, the default)', 
     const restarts = [writer, ...readers]
       .flatMap((a) => a.lines)
       .filter((l) => l.startsWith('{"ev":"checkpoint"') && l.includes('"busy":false'));
-    // 2 KiB rows flat out: the WAL passes 1 MiB many times over in 6 s, and is started over.
+    // A few MB/s of 2 KiB rows: the WAL passes 1 MiB many times over in 6 s, and is emptied.
     expect(restarts.length).toBeGreaterThan(2);
-    expect(max).toBeGreaterThan(0);
-    expect(max).toBeLessThan(4 * MiB);
+    expect(max).toBeGreaterThan(1 * MiB);
+    expect(max).toBeLessThan(8 * MiB);
   });
 
   it('a reader that holds a snapshot for seconds pushes the WAL over the limit, and the wal event says so', async () => {
@@ -232,10 +232,12 @@ describe('lock waits and read snapshots', () => {
     expect(a.stats().readers.leased).toBe(0);
   });
 
-  it('the checkpointer leaves the pool no file but its election lock', async () => {
+  it('the checkpointer leaves no file behind but its election lock', async () => {
     const pool = sb().pool({ filename: 'files.db' });
     await pool.run('CREATE TABLE t (x)');
+    await new Promise<void>((resolve) => pool.events.on('wal', (e) => e.checkpointer && resolve()));
     await pool.close();
-    expect(existsSync(sb().file('files.db-checkpointer'))).toBe(true);
+    // The last connection to close emptied and removed the WAL and its index.
+    expect(readdirSync(sb().root).sort()).toEqual(['files.db', 'files.db-checkpointer']);
   });
 });

@@ -3,8 +3,8 @@
 // this process is the elected checkpointer) and per `checkpoint` event.
 // Usage: node wal-agent.mjs <root> <filename> <mode> <options JSON>
 //   mode idle:   only listens.
-//   mode write:  inserts 2 KiB rows one after another, forever.
-//   mode read:   reads in a loop; each read snapshot lasts one read burst.
+//   mode write:  inserts 2 KiB rows, two at a time with a 1 ms pause between (a few MB/s), forever.
+//   mode read:   point reads in a loop; each read snapshot lasts one burst of 20.
 //   mode exit:   writes 200 rows and never closes its pool (the process must exit by itself).
 import { createPool } from '@hivedb/pool';
 
@@ -25,7 +25,7 @@ const body = 'x'.repeat(2048);
 if (mode === 'write') {
   for (let i = 0; ; i++) {
     await pool.run('INSERT INTO items (body) VALUES (?)', [body]);
-    if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    if (i % 2 === 1) await new Promise((r) => setTimeout(r, 1));
   }
 } else if (mode === 'read') {
   for (;;) {
