@@ -74,6 +74,22 @@ ensure_chromium() {
   fi
 }
 
+# @hivedb/postgres's tests start throwaway servers with Debian's postgresql-15 (initdb, pg_ctl).
+# Installed like chromium: by apt-get when root, else a note saying how.
+ensure_postgres() {
+  [ -x /usr/lib/postgresql/15/bin/postgres ] && return 0
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's postgresql-15 for the PostgreSQL tests (apt-get, once)"
+    if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15) \
+      >/tmp/hivedb-postgres-install.log 2>&1 && [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+      return 0
+    fi
+    log "could not install postgresql-15 (see /tmp/hivedb-postgres-install.log): the PostgreSQL tests will fail"
+  else
+    log "no /usr/lib/postgresql/15/bin/postgres: install Debian's postgresql-15 for the PostgreSQL tests"
+  fi
+}
+
 cmd="${1:-test}"
 shift || true
 case "$cmd" in
@@ -91,6 +107,7 @@ case "$cmd" in
   test)
     setup
     ensure_chromium
+    ensure_postgres
     rm -f packages/*/test-results/vitest.json bench/test-results/vitest.json
     status=0
     ci_flags=()

@@ -38,3 +38,5 @@ export { diskFullPragmas } from './faults/disk-full.js';
 export { slowQuery } from './faults/slow-query.js';
 export type { SlowQueryRun } from './faults/slow-query.js';
 export { countOpenFds, rssAfterGc } from './resources.js';
+export { POSTGRES_BIN_DIR, startPostgres } from './postgres-server.js';
+export type { PostgresServer, StartPostgresOptions } from './postgres-server.js';
